@@ -1,0 +1,68 @@
+import { Tensor, zerosF32 } from '../tensor/tensor.js';
+import { conv2dF32 } from '../ops/conv2d-f32.js';
+import { add } from '../ops/elementwise.js';
+import { meanShift } from '../ops/mean-shift.js';
+import { pixelShuffle } from '../ops/pixel-shuffle.js';
+import { MsrnModelF32 } from './model-f32.js';
+
+/**
+ * The fp32 MSRN forward pass, the official graph (MIVRC/MSRN-PyTorch):
+ *
+ *   x = sub_mean(in); h = head(x)
+ *   for each MSRB: a = [relu(conv3(x)), relu(conv5(x))]; b = [relu(conv3'(a)), relu(conv5'(a))]
+ *                  x = confusion(b) + x
+ *   y = tail.1(tail.0([block_1, ..., block_B, h])); y = upsampler(y); y = tail.3(y); out = add_mean(y)
+ *
+ * Concats cost nothing: the block outputs and the head output are written straight into their
+ * channel slices of one `features` tensor, and each MSRB's two branches into slices of `a` / `b`.
+ *
+ * Input: (3, H, W), values 0..rgbRange. Output: (3, H * scale, W * scale), not rounded or clamped.
+ */
+export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>): Tensor<Float32Array> {
+  const { nFeats: n, nBlocks } = model.config;
+  if (input.channels !== model.config.nColors) {
+    throw new RangeError(`MSRN expects ${model.config.nColors} input channels, got ${input.channels}`);
+  }
+  const { height, width } = input;
+
+  const shifted = zerosF32(3, height, width);
+  meanShift(input, model.subMean.weight, model.subMean.bias, shifted);
+
+  // [block 0, ..., block B-1, head]: the order of the official torch.cat(MSRB_out + [res]).
+  const features = zerosF32(n * (nBlocks + 1), height, width);
+  const headOut = features.channelSlice(nBlocks * n, n);
+  conv2dF32(shifted, model.head, headOut, false);
+
+  const first = zerosF32(2 * n, height, width);
+  const second = zerosF32(4 * n, height, width);
+  let blockInput = headOut;
+  model.blocks.forEach((block, b) => {
+    conv2dF32(blockInput, block.conv3x3First, first.channelSlice(0, n), true);
+    conv2dF32(blockInput, block.conv5x5First, first.channelSlice(n, n), true);
+    conv2dF32(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true);
+    conv2dF32(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true);
+    const blockOut = features.channelSlice(b * n, n);
+    conv2dF32(second, block.confusion, blockOut, false);
+    add(blockOut, blockInput, blockOut);
+    blockInput = blockOut;
+  });
+
+  const fused = zerosF32(n, height, width);
+  conv2dF32(features, model.fusion, fused, false);
+  let current = zerosF32(n, height, width);
+  conv2dF32(fused, model.tailConv, current, false);
+
+  for (const stage of model.upsampler) {
+    const f = stage.factor;
+    const expanded = zerosF32(f * f * n, current.height, current.width);
+    conv2dF32(current, stage.conv, expanded, false);
+    const shuffled = zerosF32(n, current.height * f, current.width * f);
+    pixelShuffle(expanded, f, shuffled);
+    current = shuffled;
+  }
+
+  const output = zerosF32(3, current.height, current.width);
+  conv2dF32(current, model.outputConv, output, false);
+  meanShift(output, model.addMean.weight, model.addMean.bias, output);
+  return output;
+}

@@ -1,0 +1,100 @@
+import { Tensor, TypedBuffer, assertSameShape } from '../tensor/tensor.js';
+
+/**
+ * Element-wise ops. The fast forms run one flat loop over the buffer (CHW is contiguous); the
+ * references walk (c, y, x) explicitly, so an indexing mistake in either would show as a mismatch.
+ */
+
+export function reluReference(input: Tensor<Float32Array>, output: Tensor<Float32Array>): void {
+  assertSameShape('relu', input, output);
+  const { channels, height, width } = input;
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (c * height + y) * width + x;
+        output.data[i] = Math.max(0, input.data[i]);
+      }
+    }
+  }
+}
+
+/** ReLU; `output` may be `input` (in place). */
+export function relu(input: Tensor<Float32Array>, output: Tensor<Float32Array>): void {
+  assertSameShape('relu', input, output);
+  const src = input.data;
+  const dst = output.data;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i];
+    dst[i] = v < 0 ? 0 : v;
+  }
+}
+
+export function addReference(a: Tensor<Float32Array>, b: Tensor<Float32Array>, output: Tensor<Float32Array>): void {
+  assertSameShape('add', a, b);
+  assertSameShape('add', a, output);
+  const { channels, height, width } = a;
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (c * height + y) * width + x;
+        output.data[i] = a.data[i] + b.data[i];
+      }
+    }
+  }
+}
+
+/** output = a + b, rounded to float32 like PyTorch's fp32 add; `output` may alias `a` or `b`. */
+export function add(a: Tensor<Float32Array>, b: Tensor<Float32Array>, output: Tensor<Float32Array>): void {
+  assertSameShape('add', a, b);
+  assertSameShape('add', a, output);
+  const x = a.data;
+  const y = b.data;
+  const dst = output.data;
+  for (let i = 0; i < dst.length; i++) dst[i] = x[i] + y[i];
+}
+
+/**
+ * Channel concat. The MSRN graph never calls it (convs write into channel slices of the concat
+ * tensor, see Tensor.channelSlice), but it is the op those slices stand for, and the tests use it
+ * to check that equivalence.
+ */
+export function concatChannelsReference<B extends TypedBuffer>(inputs: Tensor<B>[], output: Tensor<B>): void {
+  checkConcat(inputs, output);
+  const { height, width } = output;
+  let oc = 0;
+  for (const input of inputs) {
+    for (let c = 0; c < input.channels; c++, oc++) {
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          output.data[(oc * height + y) * width + x] = input.data[(c * height + y) * width + x];
+        }
+      }
+    }
+  }
+}
+
+export function concatChannels<B extends TypedBuffer>(inputs: Tensor<B>[], output: Tensor<B>): void {
+  checkConcat(inputs, output);
+  let offset = 0;
+  for (const input of inputs) {
+    (output.data as TypedBuffer).set(input.data as never, offset);
+    offset += input.data.length;
+  }
+}
+
+function checkConcat(inputs: Tensor<TypedBuffer>[], output: Tensor<TypedBuffer>): void {
+  if (inputs.length === 0) throw new RangeError('concat: no inputs');
+  let channels = 0;
+  for (const input of inputs) {
+    if (input.height !== output.height || input.width !== output.width) {
+      throw new RangeError(
+        `concat: input is ${input.height}x${input.width}, output is ${output.height}x${output.width}`,
+      );
+    }
+    if (input.data.constructor !== output.data.constructor) throw new TypeError('concat: element types differ');
+    channels += input.channels;
+  }
+  if (channels !== output.channels) {
+    throw new RangeError(`concat: inputs have ${channels} channels in all, output has ${output.channels}`);
+  }
+}

@@ -1,0 +1,14 @@
+export { conv2dF32Reference, checkConvShapes } from './conv2d-reference.js';
+export { conv2dF32, packConv2dF32, CONV_BLOCK_CHANNELS } from './conv2d-f32.js';
+export type { PackedConv2dF32 } from './conv2d-f32.js';
+export { padToFloat64 } from './pad.js';
+export { pixelShuffle, pixelShuffleReference, pixelShuffleShape } from './pixel-shuffle.js';
+export {
+  relu,
+  reluReference,
+  add,
+  addReference,
+  concatChannels,
+  concatChannelsReference,
+} from './elementwise.js';
+export { meanShift } from './mean-shift.js';

@@ -1,0 +1,34 @@
+import { Tensor } from '../tensor/tensor.js';
+
+/**
+ * Copies a CHW float32 tensor into a zero-padded float64 buffer, `pad` zeros on every side of
+ * every channel plane, plus one spare zero at the end (the fast conv reads one pixel past the
+ * last column of an odd-width row and discards it).
+ *
+ * The buffer is module-level scratch reused from call to call: convs run one at a time per
+ * thread (each worker has its own module instance), and allocating a fresh buffer per layer
+ * would make the garbage collector the bottleneck. The returned array is only valid until the
+ * next call.
+ */
+let scratch = new Float64Array(0);
+
+export function padToFloat64(input: Tensor<Float32Array>, pad: number): Float64Array {
+  const { channels, height, width } = input;
+  const paddedWidth = width + 2 * pad;
+  const paddedHeight = height + 2 * pad;
+  const needed = channels * paddedHeight * paddedWidth + 1;
+  if (scratch.length < needed) scratch = new Float64Array(needed);
+  const out = scratch.subarray(0, needed);
+  if (pad > 0) out.fill(0);
+  else out[needed - 1] = 0;
+  const src = input.data;
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < height; y++) {
+      let o = (c * paddedHeight + y + pad) * paddedWidth + pad;
+      let i = (c * height + y) * width;
+      const end = i + width;
+      while (i < end) out[o++] = src[i++];
+    }
+  }
+  return out;
+}
