@@ -103,9 +103,10 @@ export function decodeContainer(bytes: Uint8Array, what: string): ContainerConte
   }
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
   if (magic !== CONTAINER_MAGIC) {
-    throw new BlobFormatError(
-      `not an msrn-ts ${what}: wrong magic bytes ${JSON.stringify(magic)}, expected "${CONTAINER_MAGIC}"`,
-    );
+    const shown = /^[\x20-\x7e]{4}$/.test(magic)
+      ? JSON.stringify(magic)
+      : Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new BlobFormatError(`not an msrn-ts ${what}: wrong magic bytes ${shown}, expected "${CONTAINER_MAGIC}"`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);

@@ -1,0 +1,15 @@
+export {
+  decodeImage,
+  encodeImage,
+  encodePng,
+  encodeJpeg,
+  readDimensions,
+  sniffFormat,
+  hasTransparency,
+  ImageDecodeError,
+  DEFAULT_MAX_PIXELS,
+} from './codec.js';
+export type { RgbaImage, ImageFormat } from './codec.js';
+export { rgbaToTensor, rgbaChannel, tensorToRgba, toByte } from './pixels.js';
+export { imresizeBicubic, contributions, cubic } from './resize.js';
+export type { ResizeOptions, ResizePlan } from './resize.js';
