@@ -5,3 +5,4 @@
 export * from './tensor/index.js';
 export * from './ops/index.js';
 export * from './msrn/index.js';
+export * from './quant/index.js';

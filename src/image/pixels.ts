@@ -24,7 +24,7 @@ export function rgbaChannel(image: RgbaImage, channel: 0 | 1 | 2 | 3): Tensor<Fl
 
 /** Clamp to 0..255 and round half up: how every float image becomes 8 bits in msrn-ts. */
 export function toByte(value: number): number {
-  return value <= 0 ? 0 : value >= 255 ? 255 : Math.floor(value + 0.5);
+  return value <= 0 ? 0 : value >= 255 ? 255 : Math.round(value);
 }
 
 /**

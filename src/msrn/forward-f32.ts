@@ -17,8 +17,15 @@ import { MsrnModelF32 } from './model-f32.js';
  * channel slices of one `features` tensor, and each MSRB's two branches into slices of `a` / `b`.
  *
  * Input: (3, H, W), values 0..rgbRange. Output: (3, H * scale, W * scale), not rounded or clamped.
+ *
+ * `observe`, if given, sees every named intermediate tensor as soon as it is complete (names as
+ * in docs/INT8.md: input, head, body.b.conv_3_1 ... body.b.cat1 ... body.b.confusion, body.b,
+ * features, tail.0, tail.1, tail.2.<i>, tail.3, output). Calibration and the int8 report use it.
+ * The tensor is only valid during the call: later layers may reuse its memory.
  */
-export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>): Tensor<Float32Array> {
+export type ForwardObserver = (name: string, tensor: Tensor<Float32Array>) => void;
+
+export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, observe?: ForwardObserver): Tensor<Float32Array> {
   const { nFeats: n, nBlocks } = model.config;
   if (input.channels !== model.config.nColors) {
     throw new RangeError(`MSRN expects ${model.config.nColors} input channels, got ${input.channels}`);
@@ -27,30 +34,44 @@ export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>): Te
 
   const shifted = zerosF32(3, height, width);
   meanShift(input, model.subMean.weight, model.subMean.bias, shifted);
+  observe?.('input', shifted);
 
   // [block 0, ..., block B-1, head]: the order of the official torch.cat(MSRB_out + [res]).
   const features = zerosF32(n * (nBlocks + 1), height, width);
   const headOut = features.channelSlice(nBlocks * n, n);
   conv2dF32(shifted, model.head, headOut, false);
+  observe?.('head', headOut);
 
   const first = zerosF32(2 * n, height, width);
   const second = zerosF32(4 * n, height, width);
   let blockInput = headOut;
   model.blocks.forEach((block, b) => {
+    const name = `body.${b}`;
     conv2dF32(blockInput, block.conv3x3First, first.channelSlice(0, n), true);
+    observe?.(`${name}.conv_3_1`, first.channelSlice(0, n));
     conv2dF32(blockInput, block.conv5x5First, first.channelSlice(n, n), true);
+    observe?.(`${name}.conv_5_1`, first.channelSlice(n, n));
+    observe?.(`${name}.cat1`, first);
     conv2dF32(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true);
+    observe?.(`${name}.conv_3_2`, second.channelSlice(0, 2 * n));
     conv2dF32(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true);
+    observe?.(`${name}.conv_5_2`, second.channelSlice(2 * n, 2 * n));
+    observe?.(`${name}.cat2`, second);
     const blockOut = features.channelSlice(b * n, n);
     conv2dF32(second, block.confusion, blockOut, false);
+    observe?.(`${name}.confusion`, blockOut);
     add(blockOut, blockInput, blockOut);
+    observe?.(name, blockOut);
     blockInput = blockOut;
   });
+  observe?.('features', features);
 
   const fused = zerosF32(n, height, width);
   conv2dF32(features, model.fusion, fused, false);
+  observe?.('tail.0', fused);
   let current = zerosF32(n, height, width);
   conv2dF32(fused, model.tailConv, current, false);
+  observe?.('tail.1', current);
 
   for (const stage of model.upsampler) {
     const f = stage.factor;
@@ -58,11 +79,14 @@ export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>): Te
     conv2dF32(current, stage.conv, expanded, false);
     const shuffled = zerosF32(n, current.height * f, current.width * f);
     pixelShuffle(expanded, f, shuffled);
+    observe?.(stage.prefix, shuffled);
     current = shuffled;
   }
 
   const output = zerosF32(3, current.height, current.width);
   conv2dF32(current, model.outputConv, output, false);
+  observe?.('tail.3', output);
   meanShift(output, model.addMean.weight, model.addMean.bias, output);
+  observe?.('output', output);
   return output;
 }

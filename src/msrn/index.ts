@@ -7,3 +7,4 @@ export type { WeightBlob } from './weights-blob.js';
 export { loadModelF32, buildModelF32 } from './model-f32.js';
 export type { MsrnModelF32, MsrnBlockF32, MeanShiftWeights } from './model-f32.js';
 export { forwardF32 } from './forward-f32.js';
+export type { ForwardObserver } from './forward-f32.js';

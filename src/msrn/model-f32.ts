@@ -25,7 +25,7 @@ export interface MsrnModelF32 {
   readonly blocks: readonly MsrnBlockF32[];
   readonly fusion: PackedConv2dF32; // tail.0, 1x1 over the concat of all block outputs and the head
   readonly tailConv: PackedConv2dF32; // tail.1
-  readonly upsampler: readonly { readonly factor: 2 | 3; readonly conv: PackedConv2dF32 }[];
+  readonly upsampler: readonly { readonly factor: 2 | 3; readonly prefix: string; readonly conv: PackedConv2dF32 }[];
   readonly outputConv: PackedConv2dF32; // tail.3
   readonly addMean: MeanShiftWeights;
 }
@@ -61,6 +61,7 @@ export function buildModelF32(blob: WeightBlob): MsrnModelF32 {
     tailConv: conv('tail.1', n, n, 3),
     upsampler: upsamplerStages(config.scale).map((stage) => ({
       factor: stage.factor,
+      prefix: stage.prefix,
       conv: conv(stage.prefix, stage.factor * stage.factor * n, n, 3),
     })),
     outputConv: conv('tail.3', c, n, 3),

@@ -1,7 +1,7 @@
 import { Tensor } from '../tensor/tensor.js';
 
 /**
- * Copies a CHW float32 tensor into a zero-padded float64 buffer, `pad` zeros on every side of
+ * Copies a CHW tensor (float32, or int8 for the int8 path) into a zero-padded float64 buffer, `pad` zeros on every side of
  * every channel plane, plus one spare zero at the end (the fast conv reads one pixel past the
  * last column of an odd-width row and discards it).
  *
@@ -12,7 +12,7 @@ import { Tensor } from '../tensor/tensor.js';
  */
 let scratch = new Float64Array(0);
 
-export function padToFloat64(input: Tensor<Float32Array>, pad: number): Float64Array {
+export function padToFloat64(input: Tensor<Float32Array | Int8Array | Uint8Array>, pad: number): Float64Array {
   const { channels, height, width } = input;
   const paddedWidth = width + 2 * pad;
   const paddedHeight = height + 2 * pad;

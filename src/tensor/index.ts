@@ -1,2 +1,2 @@
-export { Tensor, zerosF32, zerosI8, zerosI32, sameShape, assertSameShape } from './tensor.js';
+export { Tensor, zerosF32, zerosI8, zerosU8, zerosI32, sameShape, assertSameShape } from './tensor.js';
 export type { TypedBuffer } from './tensor.js';

@@ -5,7 +5,7 @@
  * contiguous run of the buffer. `channelSlice` returns a view over that run (a `subarray`,
  * no copy): a conv can write straight into its slot of a concat, and the concat costs nothing.
  */
-export type TypedBuffer = Float32Array | Int8Array | Int32Array;
+export type TypedBuffer = Float32Array | Int8Array | Uint8Array | Int32Array;
 
 export class Tensor<B extends TypedBuffer = Float32Array> {
   readonly channels: number;
@@ -61,6 +61,10 @@ export function zerosF32(channels: number, height: number, width: number): Tenso
 
 export function zerosI8(channels: number, height: number, width: number): Tensor<Int8Array> {
   return new Tensor(channels, height, width, new Int8Array(channels * height * width));
+}
+
+export function zerosU8(channels: number, height: number, width: number): Tensor<Uint8Array> {
+  return new Tensor(channels, height, width, new Uint8Array(channels * height * width));
 }
 
 export function zerosI32(channels: number, height: number, width: number): Tensor<Int32Array> {

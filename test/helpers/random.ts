@@ -36,3 +36,22 @@ export function maxAbsError(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
   return worst;
 }
+
+/** A photo-like 8-bit test image (3, H, W): smooth colour gradients, a few edges, a little noise. */
+export function syntheticImage(height: number, width: number, random: () => number): Tensor<Float32Array> {
+  const data = new Float32Array(3 * height * width);
+  const f = Array.from({ length: 6 }, () => 0.05 + random() * 0.3);
+  const phase = Array.from({ length: 6 }, () => random() * 6.28);
+  const edgeX = Math.floor(random() * width);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let v = 128 + 60 * Math.sin(f[c] * x + phase[c]) + 40 * Math.cos(f[c + 3] * y + phase[c + 3]);
+        if (x > edgeX) v += 50 - 30 * c;
+        v += (random() - 0.5) * 16;
+        data[(c * height + y) * width + x] = Math.max(0, Math.min(255, Math.round(v)));
+      }
+    }
+  }
+  return new Tensor(3, height, width, data);
+}

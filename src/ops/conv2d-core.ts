@@ -1,0 +1,146 @@
+import { Tensor } from '../tensor/tensor.js';
+import { checkConvShapes } from './conv2d-reference.js';
+import { padToFloat64 } from './pad.js';
+
+/**
+ * The shared engine of the fast conv2d kernels (fp32 in conv2d-f32.ts, int8 in
+ * src/quant/conv2d-i8.ts): stride 1, 'same' zero padding, any odd kernel size.
+ *
+ * How it is fast in plain JavaScript, without SIMD:
+ * - The input is copied once into a zero-padded Float64Array (pad.ts). The hot loop then never
+ *   tests a border, and every load is already a double (no float32 -> float64 convert per tap).
+ * - Register blocking: one pass of the inner loop produces 8 output channels x 2 neighbouring
+ *   pixels, held in 16 local accumulators; each tap loads 2 inputs and 8 weights and does 16
+ *   multiply-adds.
+ * - Weights are repacked once (packConv2d) so the 8 weights of a tap are adjacent and the whole
+ *   reduction reads them front to back: [block][ci][ky][kx][8].
+ * - The (ci, ky, kx) reduction is one flat loop over a table of input offsets, so the loop
+ *   overhead is paid once per tap, not per nesting level.
+ * Each finished row of 8 channels goes to an `epilogue` (ReLU + float32 store, or int8
+ * requantization), so the accumulators never need a full-size buffer.
+ *
+ * int8 inputs and weights are exact small integers in doubles, and every partial sum stays far
+ * below 2^53, so the same loop computes the int8 path's int32 accumulators exactly.
+ */
+export const CONV_BLOCK_CHANNELS = 8;
+
+export interface PackedConv2d {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  /** [ceil(Cout / 8)][Cin * K * K][8], zero past Cout */
+  readonly weights: Float64Array;
+  /** [ceil(Cout / 8) * 8], zero past Cout */
+  readonly bias: Float64Array;
+}
+
+/**
+ * Receives one finished row: `acc[lane * stride + x]` for lanes 0..lanes-1 (output channels
+ * co0 + lane) and x in 0..width-1, bias included.
+ */
+export type RowEpilogue = (acc: Float64Array, stride: number, co0: number, lanes: number, y: number) => void;
+
+/** Repack PyTorch-layout [Cout, Cin, K, K] weights (fp32, or int8 with int32 bias). Done once, at model load. */
+export function packConv2d(
+  weight: Float32Array | Int8Array,
+  bias: Float32Array | Int32Array,
+  outChannels: number,
+  inChannels: number,
+  kernelSize: number,
+): PackedConv2d {
+  checkConvShapes(inChannels, outChannels, kernelSize, weight.length, bias.length);
+  const taps = inChannels * kernelSize * kernelSize;
+  const blocks = Math.ceil(outChannels / CONV_BLOCK_CHANNELS);
+  const packed = new Float64Array(blocks * taps * CONV_BLOCK_CHANNELS);
+  const packedBias = new Float64Array(blocks * CONV_BLOCK_CHANNELS);
+  for (let co = 0; co < outChannels; co++) {
+    const block = Math.floor(co / CONV_BLOCK_CHANNELS);
+    const lane = co % CONV_BLOCK_CHANNELS;
+    packedBias[co] = bias[co];
+    for (let t = 0; t < taps; t++) {
+      packed[(block * taps + t) * CONV_BLOCK_CHANNELS + lane] = weight[co * taps + t];
+    }
+  }
+  return { inChannels, outChannels, kernelSize, weights: packed, bias: packedBias };
+}
+
+export function checkConvCall(
+  input: Tensor<Float32Array | Int8Array | Uint8Array>,
+  conv: PackedConv2d,
+  output: Tensor<Float32Array | Int8Array | Uint8Array>,
+): void {
+  if (input.channels !== conv.inChannels) {
+    throw new RangeError(`conv2d: input has ${input.channels} channels, the conv expects ${conv.inChannels}`);
+  }
+  if (output.channels !== conv.outChannels || output.height !== input.height || output.width !== input.width) {
+    throw new RangeError(
+      `conv2d: output is ${output.shape.join('x')}, expected ${conv.outChannels}x${input.height}x${input.width}`,
+    );
+  }
+}
+
+export function conv2dRows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv: PackedConv2d, epilogue: RowEpilogue): void {
+  const { channels: cin, height, width } = input;
+  const k = conv.kernelSize;
+  const pad = (k - 1) / 2;
+  const src = padToFloat64(input, pad);
+  const paddedWidth = width + 2 * pad;
+  const paddedPlane = (height + 2 * pad) * paddedWidth;
+
+  const taps = cin * k * k;
+  const tapOffset = new Int32Array(taps);
+  for (let ci = 0, t = 0; ci < cin; ci++) {
+    for (let ky = 0; ky < k; ky++) {
+      for (let kx = 0; kx < k; kx++) tapOffset[t++] = ci * paddedPlane + ky * paddedWidth + kx;
+    }
+  }
+
+  const wp = conv.weights;
+  const bp = conv.bias;
+  // Pixels go in pairs; an odd width computes one phantom pixel, stored here and never read.
+  const stride = width + (width & 1);
+  const acc = new Float64Array(CONV_BLOCK_CHANNELS * stride);
+  const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
+
+  for (let block = 0; block < blocks; block++) {
+    const co0 = block * CONV_BLOCK_CHANNELS;
+    const lanes = Math.min(CONV_BLOCK_CHANNELS, conv.outChannels - co0);
+    const wBase = block * taps * CONV_BLOCK_CHANNELS;
+    const b0 = bp[co0], b1 = bp[co0 + 1], b2 = bp[co0 + 2], b3 = bp[co0 + 3];
+    const b4 = bp[co0 + 4], b5 = bp[co0 + 5], b6 = bp[co0 + 6], b7 = bp[co0 + 7];
+    for (let y = 0; y < height; y++) {
+      const rowIn = y * paddedWidth;
+      for (let x = 0; x < width; x += 2) {
+        let a0 = b0, a1 = b1, a2 = b2, a3 = b3, a4 = b4, a5 = b5, a6 = b6, a7 = b7;
+        let c0 = b0, c1 = b1, c2 = b2, c3 = b3, c4 = b4, c5 = b5, c6 = b6, c7 = b7;
+        const base = rowIn + x;
+        let wi = wBase;
+        for (let t = 0; t < taps; t++) {
+          const p = base + tapOffset[t];
+          const i0 = src[p];
+          const i1 = src[p + 1];
+          const w0 = wp[wi], w1 = wp[wi + 1], w2 = wp[wi + 2], w3 = wp[wi + 3];
+          const w4 = wp[wi + 4], w5 = wp[wi + 5], w6 = wp[wi + 6], w7 = wp[wi + 7];
+          wi += 8;
+          a0 += w0 * i0; c0 += w0 * i1;
+          a1 += w1 * i0; c1 += w1 * i1;
+          a2 += w2 * i0; c2 += w2 * i1;
+          a3 += w3 * i0; c3 += w3 * i1;
+          a4 += w4 * i0; c4 += w4 * i1;
+          a5 += w5 * i0; c5 += w5 * i1;
+          a6 += w6 * i0; c6 += w6 * i1;
+          a7 += w7 * i0; c7 += w7 * i1;
+        }
+        acc[x] = a0; acc[x + 1] = c0;
+        acc[stride + x] = a1; acc[stride + x + 1] = c1;
+        acc[2 * stride + x] = a2; acc[2 * stride + x + 1] = c2;
+        acc[3 * stride + x] = a3; acc[3 * stride + x + 1] = c3;
+        acc[4 * stride + x] = a4; acc[4 * stride + x + 1] = c4;
+        acc[5 * stride + x] = a5; acc[5 * stride + x + 1] = c5;
+        acc[6 * stride + x] = a6; acc[6 * stride + x + 1] = c6;
+        acc[7 * stride + x] = a7; acc[7 * stride + x + 1] = c7;
+      }
+      epilogue(acc, stride, co0, lanes, y);
+    }
+  }
+}

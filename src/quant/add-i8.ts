@@ -1,0 +1,34 @@
+import { Tensor, assertSameShape } from '../tensor/tensor.js';
+import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference } from './requantize.js';
+
+/**
+ * The residual add in int8, as TFLite's int8 ADD with zero points 0 (docs/INT8.md section 4):
+ * both inputs are lifted by 2^left_shift, rescaled to a common scale, summed, and rescaled to
+ * the output scale. `params` = [left_shift, m1, e1, m2, e2, mo, eo]. `out` may alias `a` or `x`.
+ */
+export function addI8(a: Tensor<Int8Array>, x: Tensor<Int8Array>, params: Int32Array, out: Tensor<Int8Array>): void {
+  assertSameShape('addI8', a, x);
+  assertSameShape('addI8', a, out);
+  const lift = 2 ** params[0];
+  const [, m1, e1, m2, e2, mo, eo] = params;
+  const qa = a.data;
+  const qx = x.data;
+  const dst = out.data;
+  for (let i = 0; i < dst.length; i++) {
+    const v1 = multiplyByQuantizedMultiplier(qa[i] * lift, m1, e1);
+    const v2 = multiplyByQuantizedMultiplier(qx[i] * lift, m2, e2);
+    const v = multiplyByQuantizedMultiplier(v1 + v2, mo, eo);
+    dst[i] = v < -127 ? -127 : v > 127 ? 127 : v;
+  }
+}
+
+export function addI8Reference(a: Tensor<Int8Array>, x: Tensor<Int8Array>, params: Int32Array, out: Tensor<Int8Array>): void {
+  assertSameShape('addI8', a, x);
+  assertSameShape('addI8', a, out);
+  const [leftShift, m1, e1, m2, e2, mo, eo] = params;
+  for (let i = 0; i < out.data.length; i++) {
+    const v1 = multiplyByQuantizedMultiplierReference(a.data[i] * 2 ** leftShift, m1, e1);
+    const v2 = multiplyByQuantizedMultiplierReference(x.data[i] * 2 ** leftShift, m2, e2);
+    out.data[i] = Math.min(127, Math.max(-127, multiplyByQuantizedMultiplierReference(v1 + v2, mo, eo)));
+  }
+}

@@ -1,0 +1,80 @@
+import { Tensor } from '../tensor/tensor.js';
+import { PackedConv2d, checkConvCall, conv2dRows } from '../ops/conv2d-core.js';
+import { checkConvShapes } from '../ops/conv2d-reference.js';
+import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference } from './requantize.js';
+
+/**
+ * Integer conv2d (docs/INT8.md section 4): int32 accumulation of int8 (or u8 image) inputs times
+ * int8 weights plus an int32 bias, zero padding, then per-output-channel requantization and a
+ * clamp (ReLU is the clamp [0, 127]; the output image clamps to [0, 255]).
+ *
+ * The fast path reuses the register-blocked loop of conv2d-core.ts: int8 values are exact in
+ * doubles and the sums stay far below 2^53, so the accumulators are the exact int32 sums.
+ */
+export interface QuantizedConv2d {
+  readonly packed: PackedConv2d;
+  readonly multiplier: Int32Array;
+  readonly shift: Int32Array;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+type IntTensor = Tensor<Int8Array> | Tensor<Uint8Array>;
+
+export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTensor): void {
+  checkConvCall(input, conv.packed, output);
+  const { height, width } = input;
+  const plane = height * width;
+  const dst = output.data;
+  const { multiplier, shift, lo, hi } = conv;
+  conv2dRows(input, conv.packed, (acc, stride, co0, lanes, y) => {
+    for (let lane = 0; lane < lanes; lane++) {
+      const m = multiplier[co0 + lane];
+      const e = shift[co0 + lane];
+      const o = (co0 + lane) * plane + y * width;
+      const a = lane * stride;
+      for (let x = 0; x < width; x++) {
+        const v = multiplyByQuantizedMultiplier(acc[a + x], m, e);
+        dst[o + x] = v < lo ? lo : v > hi ? hi : v;
+      }
+    }
+  });
+}
+
+/** The same conv as plain loops with BigInt requantization: slow and obviously right. */
+export function conv2dI8Reference(
+  input: IntTensor,
+  weight: Int8Array,
+  bias: Int32Array,
+  multiplier: Int32Array,
+  shift: Int32Array,
+  lo: number,
+  hi: number,
+  output: IntTensor,
+  kernelSize: number,
+): void {
+  const { channels: cin, height, width } = input;
+  const cout = output.channels;
+  checkConvShapes(cin, cout, kernelSize, weight.length, bias.length);
+  const pad = (kernelSize - 1) / 2;
+  for (let co = 0; co < cout; co++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let acc = bias[co];
+        for (let ci = 0; ci < cin; ci++) {
+          for (let ky = 0; ky < kernelSize; ky++) {
+            const iy = y + ky - pad;
+            if (iy < 0 || iy >= height) continue;
+            for (let kx = 0; kx < kernelSize; kx++) {
+              const ix = x + kx - pad;
+              if (ix < 0 || ix >= width) continue;
+              acc += weight[((co * cin + ci) * kernelSize + ky) * kernelSize + kx] * input.data[(ci * height + iy) * width + ix];
+            }
+          }
+        }
+        const v = multiplyByQuantizedMultiplierReference(acc, multiplier[co], shift[co]);
+        output.data[(co * height + y) * width + x] = Math.min(hi, Math.max(lo, v));
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { Tensor, zerosI8, zerosU8 } from '../tensor/tensor.js';
+import { pixelShuffle } from '../ops/pixel-shuffle.js';
+import { addI8 } from './add-i8.js';
+import { QuantizedConv2d, conv2dI8 } from './conv2d-i8.js';
+import { Int8Model } from './int8-model.js';
+
+export type Int8Observer = (name: string, tensor: Tensor<Int8Array> | Tensor<Uint8Array>) => void;
+
+/**
+ * The integer-only MSRN forward pass of docs/INT8.md section 4: u8 image in, u8 image out, int8
+ * activations and int32 accumulators in between. Same structure as forwardF32 (concats are
+ * channel slices; producers requantize straight into the concat's scale).
+ *
+ * `image` is (3, H, W) holding integers 0..255 (what rgbaToTensor gives). `observe` sees the int8
+ * intermediates: input, head, body.b.cat1, body.b.cat2, body.b.confusion, body.b, tail.0, tail.1,
+ * tail.2.<i> (after its PixelShuffle), tail.3, output.
+ */
+export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, observe?: Int8Observer): Tensor<Uint8Array> {
+  const { nFeats: n, nBlocks } = model.config;
+  if (image.channels !== 3) throw new RangeError(`MSRN expects 3 input channels, got ${image.channels}`);
+  const { height, width } = image;
+  const conv = (name: string): QuantizedConv2d => model.convs.get(name)!;
+
+  const pixels = new Tensor(3, height, width, new Uint8Array(image.data.length));
+  for (let i = 0; i < image.data.length; i++) {
+    const v = image.data[i];
+    if (!(v >= 0 && v <= 255 && Number.isInteger(v))) {
+      throw new RangeError(`the int8 path takes 8-bit images: input value ${v} at index ${i} is not an integer 0..255`);
+    }
+    pixels.data[i] = v;
+  }
+
+  const input = zerosI8(3, height, width);
+  conv2dI8(pixels, conv('sub_mean'), input);
+  observe?.('input', input);
+
+  const features = zerosI8(n * (nBlocks + 1), height, width);
+  const headOut = features.channelSlice(nBlocks * n, n);
+  conv2dI8(input, conv('head.0'), headOut);
+  observe?.('head', headOut);
+
+  const first = zerosI8(2 * n, height, width);
+  const second = zerosI8(4 * n, height, width);
+  const confusion = zerosI8(n, height, width);
+  let blockInput = headOut;
+  for (let b = 0; b < nBlocks; b++) {
+    const body = `body.${b}`;
+    conv2dI8(blockInput, conv(`${body}.conv_3_1`), first.channelSlice(0, n));
+    conv2dI8(blockInput, conv(`${body}.conv_5_1`), first.channelSlice(n, n));
+    observe?.(`${body}.cat1`, first);
+    conv2dI8(first, conv(`${body}.conv_3_2`), second.channelSlice(0, 2 * n));
+    conv2dI8(first, conv(`${body}.conv_5_2`), second.channelSlice(2 * n, 2 * n));
+    observe?.(`${body}.cat2`, second);
+    conv2dI8(second, conv(`${body}.confusion`), confusion);
+    observe?.(`${body}.confusion`, confusion);
+    const blockOut = features.channelSlice(b * n, n);
+    addI8(confusion, blockInput, model.adds.get(`${body}.add`)!, blockOut);
+    observe?.(body, blockOut);
+    blockInput = blockOut;
+  }
+
+  const fused = zerosI8(n, height, width);
+  conv2dI8(features, conv('tail.0'), fused);
+  observe?.('tail.0', fused);
+  let current = zerosI8(n, height, width);
+  conv2dI8(fused, conv('tail.1'), current);
+  observe?.('tail.1', current);
+
+  for (const stage of model.upsampler) {
+    const f = stage.factor;
+    const expanded = zerosI8(f * f * n, current.height, current.width);
+    conv2dI8(current, conv(stage.prefix), expanded);
+    const shuffled = zerosI8(n, current.height * f, current.width * f);
+    pixelShuffle(expanded, f, shuffled);
+    observe?.(stage.prefix, shuffled);
+    current = shuffled;
+  }
+
+  const last = zerosI8(3, current.height, current.width);
+  conv2dI8(current, conv('tail.3'), last);
+  observe?.('tail.3', last);
+  const output = zerosU8(3, current.height, current.width);
+  conv2dI8(last, conv('add_mean'), output);
+  observe?.('output', output);
+  return output;
+}

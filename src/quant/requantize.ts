@@ -1,0 +1,122 @@
+/**
+ * Integer requantization, as TFLite does it (QuantizeMultiplier, MultiplyByQuantizedMultiplier
+ * with gemmlowp's SaturatingRoundingDoublingHighMul and RoundingDivideByPOT). docs/INT8.md
+ * section 2 is the spec; tools/int8_reference.py implements the same with Python integers.
+ *
+ * JS numbers hold integers exactly only below 2^53, and the 32x32-bit product here reaches 2^62,
+ * so the fast version splits the multiplier into 15 + 16 bits. The `*Reference` versions use
+ * BigInt (obviously exact, slow) and the tests compare the two.
+ */
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
+const TWO_31 = 2147483648;
+const TWO_30 = 1073741824;
+
+export interface QuantizedMultiplier {
+  /** int32 in [2^30, 2^31), or 0 */
+  readonly multiplier: number;
+  /** power of two: positive shifts left, negative shifts right; in [-31, 30] */
+  readonly shift: number;
+}
+
+/** C's frexp: v = q * 2^e with 0.5 <= |q| < 1 (q = v = 0 for 0). Exact: only powers of two are applied. */
+export function frexp(v: number): [number, number] {
+  if (v === 0 || !Number.isFinite(v)) return [v, 0];
+  let e = Math.floor(Math.log2(Math.abs(v))) + 1;
+  let q = v * 2 ** -e;
+  while (Math.abs(q) < 0.5) {
+    q *= 2;
+    e--;
+  }
+  while (Math.abs(q) >= 1) {
+    q /= 2;
+    e++;
+  }
+  return [q, e];
+}
+
+/**
+ * Round half away from zero (C's round), the rounding of the whole int8 spec. Math.round is exact
+ * (ties toward +infinity); floor(v + 0.5) is not: it rounds 0.49999999999999994 up to 1.
+ */
+export function roundHalfAway(v: number): number {
+  return v < 0 ? -Math.round(-v) : Math.round(v);
+}
+
+export function quantizeMultiplier(real: number): QuantizedMultiplier {
+  if (!Number.isFinite(real) || real < 0) throw new RangeError(`requantization multiplier must be finite and >= 0, got ${real}`);
+  if (real === 0) return { multiplier: 0, shift: 0 };
+  let [q, shift] = frexp(real);
+  let fixed = roundHalfAway(q * TWO_31);
+  if (fixed === TWO_31) {
+    fixed /= 2;
+    shift++;
+  }
+  if (shift < -31) return { multiplier: 0, shift: 0 };
+  if (shift > 30) throw new RangeError(`requantization multiplier ${real} is too large (shift ${shift} > 30)`);
+  return { multiplier: fixed, shift };
+}
+
+/**
+ * MultiplyByQuantizedMultiplier(x, m, shift) for int32 x: round(x * m * 2^shift / 2^31) with
+ * gemmlowp's rounding, exactly, in doubles.
+ */
+export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shift: number): number {
+  let a = shift > 0 ? x * 2 ** shift : x;
+  if (a > INT32_MAX) a = INT32_MAX;
+  else if (a < INT32_MIN) a = INT32_MIN;
+  const high = saturatingRoundingDoublingHighMul(a, multiplier);
+  return shift < 0 ? roundingDivideByPOT(high, -shift) : high;
+}
+
+/** trunc((a * b + nudge) / 2^31) for int32 a, b, exact although a * b needs up to 62 bits. */
+export function saturatingRoundingDoublingHighMul(a: number, b: number): number {
+  if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
+  // a * b = a * bHigh * 2^16 + a * bLow: both partial products stay below 2^47.
+  const bHigh = Math.floor(b / 65536);
+  const bLow = b - bHigh * 65536;
+  const high = a * bHigh;
+  const low = a * bLow;
+  const nudge = (a >= 0) === (b >= 0) || a === 0 || b === 0 ? TWO_30 : 1 - TWO_30;
+  // high * 2^16 = q * 2^31 + r * 2^16 with 0 <= r < 2^15, so the total is q * 2^31 + rest.
+  const q = Math.floor(high / 32768);
+  const rest = (high - q * 32768) * 65536 + low + nudge;
+  const restHigh = Math.floor(rest / TWO_31);
+  const floorResult = q + restHigh;
+  const remainder = rest - restHigh * TWO_31;
+  // floor -> truncation toward zero for negative totals.
+  return floorResult < 0 && remainder !== 0 ? floorResult + 1 : floorResult;
+}
+
+export function roundingDivideByPOT(x: number, exponent: number): number {
+  const mask = 2 ** exponent - 1;
+  const remainder = x & mask;
+  const threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+// ---- References: the spec written with BigInt, for the tests. ----
+
+export function saturatingRoundingDoublingHighMulReference(a: number, b: number): number {
+  if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
+  const ab = BigInt(a) * BigInt(b);
+  const nudge = ab >= 0n ? 1n << 30n : 1n - (1n << 30n);
+  return Number((ab + nudge) / (1n << 31n)); // BigInt division truncates toward zero
+}
+
+export function roundingDivideByPOTReference(x: number, exponent: number): number {
+  const big = BigInt(x);
+  const mask = (1n << BigInt(exponent)) - 1n;
+  const remainder = big & mask;
+  const threshold = (mask >> 1n) + (big < 0n ? 1n : 0n);
+  return Number((big >> BigInt(exponent)) + (remainder > threshold ? 1n : 0n));
+}
+
+export function multiplyByQuantizedMultiplierReference(x: number, multiplier: number, shift: number): number {
+  const left = shift > 0 ? shift : 0;
+  const right = shift > 0 ? 0 : -shift;
+  let shifted = BigInt(x) * (1n << BigInt(left));
+  if (shifted > BigInt(INT32_MAX)) shifted = BigInt(INT32_MAX);
+  if (shifted < BigInt(INT32_MIN)) shifted = BigInt(INT32_MIN);
+  return roundingDivideByPOTReference(saturatingRoundingDoublingHighMulReference(Number(shifted), multiplier), right);
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/msrn/config.js';
+import { BlobFormatError, encodeContainer } from '../../src/msrn/container.js';
+import { forwardF32 } from '../../src/msrn/forward-f32.js';
+import { buildModelF32 } from '../../src/msrn/model-f32.js';
+import { readWeightBlob, writeWeightBlob } from '../../src/msrn/weights-blob.js';
+import {
+  MaxCalibrator,
+  QuantizationError,
+  buildInt8Model,
+  checkInt8MatchesFp32,
+  forwardInt8,
+  int8Graph,
+  quantizeModel,
+  readInt8Blob,
+  writeInt8Blob,
+} from '../../src/quant/index.js';
+import { toByte } from '../../src/image/pixels.js';
+import { fixtureStateDict } from '../helpers/fixture-weights.js';
+import { rng, syntheticImage } from '../helpers/random.js';
+
+const config = { ...DEFAULT_CONFIG, nFeats: 8, nBlocks: 2 };
+const fp32Bytes = writeWeightBlob(config, fixtureStateDict(config, 21));
+const fp32Blob = readWeightBlob(fp32Bytes);
+const fp32 = buildModelF32(fp32Blob);
+const random = rng(5);
+const calibrator = new MaxCalibrator(fp32);
+for (let i = 0; i < 3; i++) calibrator.addImage(syntheticImage(24, 30, random));
+const calibration = calibrator.result();
+const data = quantizeModel(fp32Blob, calibration);
+const int8Bytes = writeInt8Blob(data);
+
+/** Re-encode the int8 blob with a modified header or tensor list (valid checksum). */
+function reencode(edit: (header: Record<string, unknown>, tensors: typeof data.tensors) => typeof data.tensors | void): Uint8Array {
+  const header: Record<string, unknown> = JSON.parse(JSON.stringify({ config, fp32Checksum: data.fp32Checksum, calibration, scales: data.scales }));
+  const tensors = edit(header, data.tensors) ?? data.tensors;
+  return encodeContainer('msrn-int8', header, tensors);
+}
+
+describe('max calibration', () => {
+  it('observes every quantization point and the per-conv tensors, with features = max(head, blocks)', () => {
+    for (const point of int8Graph(config).points) expect(calibration.maxAbs[point]).toBeGreaterThan(0);
+    const { maxAbs } = calibration;
+    expect(maxAbs.features).toBe(Math.max(maxAbs.head, maxAbs['body.0'], maxAbs['body.1']));
+    expect(maxAbs['body.0.cat1']).toBe(Math.max(maxAbs['body.0.conv_3_1'], maxAbs['body.0.conv_5_1']));
+    expect(calibration.images).toBe(3);
+  });
+
+  it('refuses to quantize when a tensor is always zero (blank calibration images)', () => {
+    const stats = { ...calibration, maxAbs: { ...calibration.maxAbs, 'tail.1': 0 } };
+    expect(() => quantizeModel(fp32Blob, stats)).toThrow(QuantizationError);
+    expect(() => quantizeModel(fp32Blob, stats)).toThrow(/'tail.1' a max \|x\| of 0/);
+    expect(() => new MaxCalibrator(fp32).result()).toThrow(/at least one image/);
+  });
+});
+
+describe('int8 model', () => {
+  it('round-trips through the blob', () => {
+    const back = readInt8Blob(int8Bytes);
+    expect(back.config).toEqual(config);
+    expect(back.scales).toEqual(data.scales);
+    expect(back.calibration).toEqual(calibration);
+    expect(back.fp32Checksum).toBe(fp32Blob.checksum);
+    expect(back.tensors.map((t) => t.name)).toEqual(data.tensors.map((t) => t.name));
+    back.tensors.forEach((t, i) => expect(t.data).toEqual(data.tensors[i].data));
+    expect(() => checkInt8MatchesFp32(back, fp32Blob)).not.toThrow();
+  });
+
+  it('stays close to fp32 on an image it was not calibrated on', () => {
+    const image = syntheticImage(20, 26, random);
+    const model = buildInt8Model(readInt8Blob(int8Bytes));
+    const q = forwardInt8(model, image);
+    const f = forwardF32(fp32, image);
+    let se = 0;
+    for (let i = 0; i < q.data.length; i++) se += (q.data[i] - toByte(f.data[i])) ** 2;
+    const psnr = 10 * Math.log10((255 * 255) / (se / q.data.length));
+    expect(psnr).toBeGreaterThan(30);
+    expect(psnr).toBeLessThan(80); // it is a different path: not silently the fp32 one
+  });
+
+  it('is deterministic and rejects non-8-bit input', () => {
+    const model = buildInt8Model(data);
+    const image = syntheticImage(9, 7, random);
+    expect(forwardInt8(model, image).data).toEqual(forwardInt8(model, image).data);
+    image.data[5] = 3.5;
+    expect(() => forwardInt8(model, image)).toThrow(/not an integer 0..255/);
+  });
+
+  const bad: [string, () => Uint8Array, RegExp][] = [
+    ['a zero scale', () => reencode((h) => { (h.scales as Record<string, number>)['body.1.cat2'] = 0; }), /scale of 'body.1.cat2' is 0/],
+    ['a non-finite scale', () => reencode((h) => { (h.scales as Record<string, unknown>).features = null; }), /scale of 'features' is null/],
+    ['a missing scale', () => reencode((h) => { delete (h.scales as Record<string, number>)['tail.3']; }), /scale of 'tail.3' is null/],
+    ['a truncated file', () => int8Bytes.slice(0, int8Bytes.length - 7), /truncated/],
+    ['fp32 weights', () => fp32Bytes, /expected kind "msrn-int8", found "msrn-fp32"/],
+    ['a bad multiplier', () => reencode((_h, t) => t.map((x) => (x.name === 'tail.1.multiplier' ? { ...x, data: new Int32Array(x.data.length).fill(5) } : x))), /tail.1 channel 0 has multiplier 5/],
+    ['a zero weight scale', () => reencode((_h, t) => t.map((x) => (x.name === 'head.0.weight_scale' ? { ...x, data: new Float32Array(x.data.length) } : x))), /head.0 channel 0 has weight scale 0/],
+    ['a bad add', () => reencode((_h, t) => t.map((x) => (x.name === 'body.0.add' ? { ...x, data: Int32Array.from([19, ...Array.from(x.data).slice(1)]) } : x))), /body.0.add has left shift 19/],
+    ['a missing tensor', () => reencode((_h, t) => t.filter((x) => x.name !== 'tail.0.shift')), /missing tensor 'tail.0.shift'/],
+  ];
+  for (const [what, make, message] of bad) {
+    it(`rejects ${what}`, () => {
+      expect(() => readInt8Blob(make())).toThrow(BlobFormatError);
+      expect(() => readInt8Blob(make())).toThrow(message);
+    });
+  }
+
+  it('refuses to pair with fp32 weights of another config or another training', () => {
+    const back = readInt8Blob(int8Bytes);
+    const otherConfig = { ...config, nBlocks: 1 };
+    const other = readWeightBlob(writeWeightBlob(otherConfig, fixtureStateDict(otherConfig, 21)));
+    expect(() => checkInt8MatchesFp32(back, other)).toThrow(/int8 model is MSRN n_feats 8, n_blocks 2, x2 but the fp32 weights are n_feats 8, n_blocks 1, x2/);
+    const retrained = readWeightBlob(writeWeightBlob(config, fixtureStateDict(config, 22)));
+    expect(() => checkInt8MatchesFp32(back, retrained)).toThrow(/calibrated from fp32 weights crc32 [0-9a-f]{8}, but these are crc32/);
+  });
+});

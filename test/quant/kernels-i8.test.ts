@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { Tensor, zerosI8, zerosU8 } from '../../src/tensor/tensor.js';
+import { packConv2d } from '../../src/ops/conv2d-core.js';
+import { conv2dI8, conv2dI8Reference } from '../../src/quant/conv2d-i8.js';
+import { addI8, addI8Reference } from '../../src/quant/add-i8.js';
+import { quantizeAdd, quantizeMultiplier } from '../../src/quant/index.js';
+import { rng } from '../helpers/random.js';
+
+const random = rng(99);
+const int8 = (count: number, lo = -127) => Int8Array.from({ length: count }, () => lo + Math.floor(random() * (128 - lo)));
+
+describe('conv2dI8 (fast) equals the reference bit for bit', () => {
+  const cases: [number, number, number, number, number][] = [
+    [1, 1, 3, 1, 1],
+    [3, 16, 3, 1, 1],
+    [3, 3, 1, 5, 7],
+    [2, 5, 5, 1, 7],
+    [16, 16, 3, 9, 11],
+    [16, 16, 5, 7, 6],
+    [32, 32, 5, 5, 5],
+    [64, 16, 1, 4, 9],
+    [16, 64, 3, 3, 8],
+    [7, 13, 3, 6, 5],
+  ];
+  for (const [cin, cout, k, h, w] of cases) {
+    for (const [lo, hi] of [[-127, 127], [0, 127]]) {
+      it(`cin ${cin} cout ${cout} k ${k} ${h}x${w} clamp [${lo}, ${hi}]`, () => {
+        const input = new Tensor(cin, h, w, int8(cin * h * w));
+        const weight = int8(cout * cin * k * k);
+        const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 200000));
+        const multiplier = new Int32Array(cout);
+        const shift = new Int32Array(cout);
+        for (let c = 0; c < cout; c++) {
+          const m = quantizeMultiplier(Math.exp(-random() * 12));
+          multiplier[c] = m.multiplier;
+          shift[c] = m.shift;
+        }
+        const expected = zerosI8(cout, h, w);
+        conv2dI8Reference(input, weight, bias, multiplier, shift, lo, hi, expected, k);
+        const actual = zerosI8(cout, h, w);
+        actual.data.fill(99);
+        conv2dI8(input, { packed: packConv2d(weight, bias, cout, cin, k), multiplier, shift, lo, hi }, actual);
+        expect(actual.data).toEqual(expected.data);
+      });
+    }
+  }
+
+  it('takes a u8 image in and writes a u8 image out (the mean shifts)', () => {
+    const input = new Tensor(3, 4, 5, Uint8Array.from({ length: 60 }, () => Math.floor(random() * 256)));
+    const weight = Int8Array.from([127, 0, 0, 0, 127, 0, 3, -2, 120]);
+    const bias = Int32Array.from([-14000, 500, 9000]);
+    const m = quantizeMultiplier(1 / 127);
+    const multiplier = new Int32Array(3).fill(m.multiplier);
+    const shift = new Int32Array(3).fill(m.shift);
+    const expected = zerosU8(3, 4, 5);
+    conv2dI8Reference(input, weight, bias, multiplier, shift, 0, 255, expected, 1);
+    const actual = zerosU8(3, 4, 5);
+    conv2dI8(input, { packed: packConv2d(weight, bias, 3, 3, 1), multiplier, shift, lo: 0, hi: 255 }, actual);
+    expect(actual.data).toEqual(expected.data);
+    expect(expected.data.some((v) => v > 127)).toBe(true); // really uses the u8 range
+  });
+});
+
+describe('addI8', () => {
+  it('equals the BigInt reference and approximates the real sum', () => {
+    const [sa, sx, so] = [0.031, 0.017, 0.04];
+    const params = quantizeAdd(sa, sx, so);
+    const a = new Tensor(2, 7, 9, int8(126));
+    const x = new Tensor(2, 7, 9, int8(126));
+    const expected = zerosI8(2, 7, 9);
+    const actual = zerosI8(2, 7, 9);
+    addI8Reference(a, x, params, expected);
+    addI8(a, x, params, actual);
+    expect(actual.data).toEqual(expected.data);
+    for (let i = 0; i < 126; i++) {
+      const real = Math.max(-127 * so, Math.min(127 * so, a.data[i] * sa + x.data[i] * sx));
+      expect(Math.abs(actual.data[i] * so - real)).toBeLessThanOrEqual(so / 2 + 1e-9);
+    }
+    addI8(a, x, params, a); // in place
+    expect(a.data).toEqual(expected.data);
+  });
+});

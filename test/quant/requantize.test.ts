@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  INT32_MAX,
+  INT32_MIN,
+  frexp,
+  multiplyByQuantizedMultiplier,
+  multiplyByQuantizedMultiplierReference,
+  quantizeMultiplier,
+  roundHalfAway,
+  roundingDivideByPOT,
+  roundingDivideByPOTReference,
+  saturatingRoundingDoublingHighMul,
+  saturatingRoundingDoublingHighMulReference,
+} from '../../src/quant/requantize.js';
+import { rng } from '../helpers/random.js';
+
+const random = rng(2024);
+const int32 = () => Math.floor(random() * 2 ** 32) - 2 ** 31;
+
+describe('requantization primitives', () => {
+  it('match hand-computed values', () => {
+    expect(saturatingRoundingDoublingHighMul(2 ** 30, 2 ** 30)).toBe(2 ** 29);
+    expect(saturatingRoundingDoublingHighMul(INT32_MIN, INT32_MIN)).toBe(INT32_MAX);
+    expect(saturatingRoundingDoublingHighMul(1, 2 ** 30)).toBe(1); // 0.5 rounds away from zero
+    expect(saturatingRoundingDoublingHighMul(-1, 2 ** 30)).toBe(0); // gemmlowp's nudge: -0.5 goes toward zero
+    expect(saturatingRoundingDoublingHighMul(3, 2 ** 30 + 2 ** 29)).toBe(2); // 2.25 -> 2
+    expect(roundingDivideByPOT(5, 1)).toBe(3); // 2.5 -> 3
+    expect(roundingDivideByPOT(-5, 1)).toBe(-3); // -2.5 -> -3 (away from zero)
+    expect(roundingDivideByPOT(-6, 2)).toBe(-2); // -1.5 -> -2
+    expect(roundingDivideByPOT(-5, 2)).toBe(-1); // -1.25 -> -1
+    expect(roundingDivideByPOT(7, 0)).toBe(7);
+    expect(roundingDivideByPOT(INT32_MIN, 31)).toBe(-1);
+    expect(roundingDivideByPOT(INT32_MAX, 31)).toBe(1);
+  });
+
+  it('frexp and round behave like C', () => {
+    expect(frexp(1)).toEqual([0.5, 1]);
+    expect(frexp(0.75)).toEqual([0.75, 0]);
+    expect(frexp(3e-10)[0]).toBeGreaterThanOrEqual(0.5);
+    const [q, e] = frexp(3e-10);
+    expect(q * 2 ** e).toBe(3e-10);
+    expect([roundHalfAway(2.5), roundHalfAway(-2.5), roundHalfAway(0.49999999999999994), roundHalfAway(-0.4)]).toEqual([3, -3, 0, -0]);
+  });
+
+  it('quantizeMultiplier follows TFLite', () => {
+    expect(quantizeMultiplier(0)).toEqual({ multiplier: 0, shift: 0 });
+    expect(quantizeMultiplier(0.5)).toEqual({ multiplier: 2 ** 30, shift: 0 });
+    expect(quantizeMultiplier(0.75)).toEqual({ multiplier: 3 * 2 ** 29, shift: 0 });
+    expect(quantizeMultiplier(1)).toEqual({ multiplier: 2 ** 30, shift: 1 });
+    expect(quantizeMultiplier(1 - 2 ** -40)).toEqual({ multiplier: 2 ** 30, shift: 1 }); // rounds up to 2^31
+    expect(quantizeMultiplier(1e-12)).toEqual({ multiplier: 0, shift: 0 }); // below 2^-31
+    expect(() => quantizeMultiplier(2 ** 31)).toThrow(/too large/);
+    expect(() => quantizeMultiplier(Number.NaN)).toThrow(/finite/);
+    for (let i = 0; i < 1000; i++) {
+      const real = Math.exp((random() - 0.8) * 30);
+      const { multiplier, shift } = quantizeMultiplier(real);
+      if (multiplier === 0) continue;
+      expect(multiplier).toBeGreaterThanOrEqual(2 ** 30);
+      expect(multiplier).toBeLessThan(2 ** 31);
+      expect(Math.abs((multiplier * 2 ** shift) / 2 ** 31 - real) / real).toBeLessThan(2 ** -30);
+    }
+  });
+
+  it('the fast double-split versions equal the BigInt references on random and edge inputs', () => {
+    const edges = [0, 1, -1, 2, -2, 2 ** 30, -(2 ** 30), INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1, 65535, -65536];
+    const multipliers = [0, 2 ** 30, 2 ** 31 - 1, 2 ** 30 + 1, 1518500250, 65536, 65535];
+    for (const a of edges) for (const b of [...multipliers, ...edges]) {
+      expect(saturatingRoundingDoublingHighMul(a, b)).toBe(saturatingRoundingDoublingHighMulReference(a, b));
+    }
+    for (let i = 0; i < 20000; i++) {
+      const a = int32();
+      const b = i % 2 ? int32() : 2 ** 30 + Math.floor(random() * 2 ** 30);
+      expect(saturatingRoundingDoublingHighMul(a, b)).toBe(saturatingRoundingDoublingHighMulReference(a, b));
+      const exponent = Math.floor(random() * 32);
+      expect(roundingDivideByPOT(a, exponent)).toBe(roundingDivideByPOTReference(a, exponent));
+      const shift = Math.floor(random() * 40) - 31;
+      const x = i % 3 ? Math.floor((random() - 0.5) * 2 ** 24) : a;
+      expect(multiplyByQuantizedMultiplier(x, b >= 0 ? b : -b, shift)).toBe(
+        multiplyByQuantizedMultiplierReference(x, b >= 0 ? b : -b, shift),
+      );
+    }
+    for (const x of edges) for (const shift of [-31, -20, -1, 0, 1, 5, 30]) {
+      expect(multiplyByQuantizedMultiplier(x, 2 ** 30 + 12345, shift)).toBe(
+        multiplyByQuantizedMultiplierReference(x, 2 ** 30 + 12345, shift),
+      );
+    }
+  });
+});
