@@ -3,8 +3,9 @@ import { RgbaImage, decodeImage, hasTransparency, DEFAULT_MAX_PIXELS } from './i
 import { rgbaChannel, rgbaToTensor, tensorToRgba } from './image/pixels.js';
 import { imresizeBicubic } from './image/resize.js';
 import { forwardF32 } from './msrn/forward-f32.js';
-import { MsrnModelF32 } from './msrn/model-f32.js';
-import { WeightsSource, describeFsError, loadModelFromSource } from './weights-files.js';
+import { forwardInt8 } from './quant/forward-i8.js';
+import { Tensor } from './tensor/tensor.js';
+import { LoadedModel, PRECISIONS, Precision, WeightsSource, describeFsError, loadModel } from './weights-files.js';
 
 /** A decoded image handed over directly: RGBA by default, RGB with channels: 3. */
 export interface PixelInput {
@@ -17,13 +18,13 @@ export interface PixelInput {
 /** A file path, encoded PNG/JPEG bytes, or pixels. */
 export type UpscaleInput = string | Uint8Array | PixelInput;
 
-export type Precision = 'fp32';
-export const PRECISIONS: readonly Precision[] = ['fp32'];
-
 export interface UpscaleOptions {
-  /** 'fp32' (default). */
+  /** 'fp32' (default) or 'int8' (the integer-only path of the int8 accelerator build). */
   readonly precision?: Precision;
-  /** A weight blob path or its bytes; defaults to the blob shipped in the package. */
+  /**
+   * A weight blob path or its bytes: fp32 weights for 'fp32', an int8 model (msrn calibrate) for
+   * 'int8'. Defaults to the blobs shipped in the package.
+   */
   readonly weights?: WeightsSource;
   /** Refuse inputs with more pixels than this (default 50 MP), before allocating them. */
   readonly maxPixels?: number;
@@ -44,14 +45,16 @@ export async function upscale(input: UpscaleInput, options: UpscaleOptions = {})
   checkOptions(options);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const image = await toRgba(input, maxPixels);
-  const model = await loadModelFromSource(options.weights);
+  const model = await loadModel(options.precision ?? 'fp32', options.weights);
   return upscaleRgba(model, image);
 }
 
-export function upscaleRgba(model: MsrnModelF32, image: RgbaImage): UpscaledImage {
-  const rgb = forwardF32(model, rgbaToTensor(image));
+export function upscaleRgba(loaded: LoadedModel, image: RgbaImage): UpscaledImage {
+  const input = rgbaToTensor(image);
+  const rgb: Tensor<Float32Array> | Tensor<Uint8Array> =
+    loaded.precision === 'fp32' ? forwardF32(loaded.model, input) : forwardInt8(loaded.model, input);
   const alpha = hasTransparency(image)
-    ? imresizeBicubic(rgbaChannel(image, 3), model.config.scale, { roundTo8Bit: false })
+    ? imresizeBicubic(rgbaChannel(image, 3), loaded.model.config.scale, { roundTo8Bit: false })
     : undefined;
   return tensorToRgba(rgb, alpha);
 }

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { BlobFormatError } from './msrn/container.js';
 import { MsrnModelF32, loadModelF32 } from './msrn/model-f32.js';
+import { Int8Model, loadInt8Model } from './quant/int8-model.js';
 
 /**
  * Where weights come from, in Node: a path, bytes, or the blob shipped inside the package.
@@ -8,15 +10,19 @@ import { MsrnModelF32, loadModelF32 } from './msrn/model-f32.js';
  * working directory, so it works wherever the package is installed.
  */
 export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../weights/msrn_x2.bin', import.meta.url));
+/** The shipped int8 model, max-calibrated from DEFAULT_WEIGHTS_PATH. */
+export const DEFAULT_INT8_WEIGHTS_PATH = fileURLToPath(new URL('../weights/msrn_x2.int8.bin', import.meta.url));
 
 export type WeightsSource = string | Uint8Array;
+export type Precision = 'fp32' | 'int8';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
 
-export async function readWeightsBytes(source: WeightsSource | undefined): Promise<Uint8Array> {
+export async function readWeightsBytes(source: WeightsSource | undefined, defaultPath = DEFAULT_WEIGHTS_PATH): Promise<Uint8Array> {
   if (source instanceof Uint8Array) return source;
   if (source !== undefined && typeof source !== 'string') {
     throw new TypeError(`weights must be a file path or bytes (Uint8Array), got ${typeof source}`);
   }
-  const path = source ?? DEFAULT_WEIGHTS_PATH;
+  const path = source ?? defaultPath;
   try {
     return await readFile(path);
   } catch (error) {
@@ -28,9 +34,20 @@ export async function readWeightsBytes(source: WeightsSource | undefined): Promi
   }
 }
 
-export async function loadModelFromSource(source: WeightsSource | undefined): Promise<MsrnModelF32> {
-  const bytes = await readWeightsBytes(source);
-  return loadModelF32(bytes);
+export type LoadedModel = { readonly precision: 'fp32'; readonly model: MsrnModelF32 } | { readonly precision: 'int8'; readonly model: Int8Model };
+
+/** Loads fp32 weights or an int8 model, each defaulting to the shipped blob. */
+export async function loadModel(precision: Precision, source: WeightsSource | undefined): Promise<LoadedModel> {
+  if (precision === 'fp32') return { precision, model: loadModelF32(await readWeightsBytes(source)) };
+  const bytes = await readWeightsBytes(source, DEFAULT_INT8_WEIGHTS_PATH);
+  try {
+    return { precision, model: loadInt8Model(bytes) };
+  } catch (error) {
+    if (error instanceof BlobFormatError && /found "msrn-fp32"/.test(error.message)) {
+      throw new BlobFormatError('precision int8 needs an int8 model, and these are fp32 weights: make one with `msrn calibrate <image-folder> -o model.int8.bin --weights <these weights>`');
+    }
+    throw error;
+  }
 }
 
 export function describeFsError(error: unknown): string {

@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
-import { RgbaImage } from './codec.js';
+import type { RgbaImage } from './codec.js';
 
 /** RGBA u8 (row-major, interleaved) -> f32 CHW (3, H, W) with values 0..255: the model's input. */
 export function rgbaToTensor(image: RgbaImage): Tensor<Float32Array> {
@@ -28,10 +28,10 @@ export function toByte(value: number): number {
 }
 
 /**
- * f32 CHW (3, H, W) -> RGBA u8, rounding with toByte. `alpha` (1, H, W) gives the alpha channel;
+ * CHW (3, H, W), float or already 8-bit -> RGBA u8, rounding with toByte. `alpha` (1, H, W) gives the alpha channel;
  * without it the image is opaque.
  */
-export function tensorToRgba(rgb: Tensor<Float32Array>, alpha?: Tensor<Float32Array>): { width: number; height: number; data: Uint8ClampedArray } {
+export function tensorToRgba(rgb: Tensor<Float32Array> | Tensor<Uint8Array>, alpha?: Tensor<Float32Array>): { width: number; height: number; data: Uint8ClampedArray } {
   if (rgb.channels !== 3) throw new RangeError(`expected 3 channels, got ${rgb.channels}`);
   const { width, height } = rgb;
   if (alpha && (alpha.width !== width || alpha.height !== height)) {

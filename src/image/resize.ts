@@ -122,3 +122,48 @@ function resizeAlongWidth(input: Tensor<Float32Array>, plan: ResizePlan, round: 
   }
   return new Tensor(channels, height, outWidth, out);
 }
+
+/**
+ * OpenCV's cv2.resize(..., INTER_LINEAR) geometry: half-pixel centres, source coordinate
+ * (x + 0.5) * in / out - 0.5 clamped to the image, no antialiasing. The model card's pipeline
+ * resized with it. Computed in float64 and rounded to 8 bits once (OpenCV uses 11-bit fixed-point
+ * weights, so a few values can differ by 1).
+ */
+export function resizeBilinear(input: Tensor<Float32Array>, outHeight: number, outWidth: number): Tensor<Float32Array> {
+  if (!Number.isInteger(outHeight) || !Number.isInteger(outWidth) || outHeight < 1 || outWidth < 1) {
+    throw new RangeError(`resize output would be ${outHeight}x${outWidth}`);
+  }
+  const { channels, height, width } = input;
+  const axis = (inLength: number, outLength: number) => {
+    const lower = new Int32Array(outLength);
+    const frac = new Float64Array(outLength);
+    for (let i = 0; i < outLength; i++) {
+      let s = ((i + 0.5) * inLength) / outLength - 0.5;
+      if (s < 0) s = 0;
+      const l = Math.min(Math.floor(s), inLength - 1);
+      lower[i] = l;
+      frac[i] = l + 1 < inLength ? s - l : 0;
+    }
+    return { lower, frac };
+  };
+  const ys = axis(height, outHeight);
+  const xs = axis(width, outWidth);
+  const out = new Float32Array(channels * outHeight * outWidth);
+  for (let c = 0; c < channels; c++) {
+    const plane = c * height * width;
+    for (let y = 0; y < outHeight; y++) {
+      const y0 = ys.lower[y];
+      const y1 = Math.min(y0 + 1, height - 1);
+      const fy = ys.frac[y];
+      for (let x = 0; x < outWidth; x++) {
+        const x0 = xs.lower[x];
+        const x1 = Math.min(x0 + 1, width - 1);
+        const fx = xs.frac[x];
+        const top = input.data[plane + y0 * width + x0] * (1 - fx) + input.data[plane + y0 * width + x1] * fx;
+        const bottom = input.data[plane + y1 * width + x0] * (1 - fx) + input.data[plane + y1 * width + x1] * fx;
+        out[(c * outHeight + y) * outWidth + x] = toByte(top * (1 - fy) + bottom * fy);
+      }
+    }
+  }
+  return new Tensor(channels, outHeight, outWidth, out);
+}

@@ -177,7 +177,8 @@ export function decodeContainer(bytes: Uint8Array, what: string): ContainerConte
       for (let i = 0; i < spec.count; i++, offset += 4) values[i] = view.getInt32(offset, true);
       data = values;
     } else {
-      data = new Int8Array(bytes.slice(offset, offset + spec.count).buffer);
+      // A copy: `bytes` may be a Node Buffer, whose slice() is a view into a shared pool.
+      data = new Int8Array(bytes.buffer, bytes.byteOffset + offset, spec.count).slice();
       offset = align4(offset + spec.count);
     }
     tensors.set(spec.name, { name: spec.name, dtype: spec.dtype, shape: spec.shape, data });

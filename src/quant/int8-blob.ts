@@ -93,7 +93,7 @@ export function readInt8Blob(bytes: Uint8Array): Int8ModelData {
 }
 
 /** An int8 model only makes sense beside the fp32 weights it was calibrated from. */
-export function checkInt8MatchesFp32(int8: Int8ModelData, fp32: WeightBlob): void {
+export function checkInt8MatchesFp32(int8: Int8ModelData, fp32: Pick<WeightBlob, 'config' | 'checksum'>): void {
   const a = int8.config;
   const b = fp32.config;
   const sameConfig =

@@ -66,6 +66,13 @@ describe('int8 model', () => {
     expect(() => checkInt8MatchesFp32(back, fp32Blob)).not.toThrow();
   });
 
+  it('reads the same from a Node Buffer inside a larger pool (as readFile returns)', () => {
+    const pool = Buffer.alloc(int8Bytes.length + 100);
+    pool.set(int8Bytes, 37);
+    const back = readInt8Blob(pool.subarray(37, 37 + int8Bytes.length));
+    back.tensors.forEach((t, i) => expect(t.data).toEqual(data.tensors[i].data));
+  });
+
   it('stays close to fp32 on an image it was not calibrated on', () => {
     const image = syntheticImage(20, 26, random);
     const model = buildInt8Model(readInt8Blob(int8Bytes));

@@ -1,0 +1,29 @@
+import { calibrateFolder } from '../calibrate-files.js';
+import { UsageError, checkOutputFolder, parse, parseInteger, parseSize, writeAtomically } from './common.js';
+
+export async function calibrateCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    output: { type: 'string', short: 'o' },
+    weights: { type: 'string' },
+    count: { type: 'string' },
+    size: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1) throw new UsageError('calibrate takes exactly one folder of calibration images');
+  if (!values.output) throw new UsageError('calibrate needs an output file: -o <model.int8.bin>');
+  const count = parseInteger(values.count, '--count', 1);
+  const size = parseSize(values.size, '--size');
+  await checkOutputFolder(values.output);
+  const log = (line: string) => {
+    if (!values.quiet) process.stderr.write(`${line}\n`);
+  };
+  const blob = await calibrateFolder(positionals[0], {
+    weights: values.weights,
+    count,
+    size,
+    onSkip: (path, why) => log(`skipping ${path}: ${why}`),
+    onImage: (done, total, path) => log(`calibrated ${done}/${total}: ${path}`),
+  });
+  await writeAtomically(values.output, blob);
+  log(`wrote ${values.output} (${blob.length} bytes)`);
+}

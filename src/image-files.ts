@@ -1,0 +1,46 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RgbaImage, decodeImage, sniffFormat } from './image/codec.js';
+import { describeFsError } from './weights-files.js';
+
+/** Node helpers to read images from disk with errors that name the file. */
+export async function readImageFile(path: string, maxPixels?: number): Promise<RgbaImage> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${describeFsError(error)}`);
+  }
+  try {
+    return decodeImage(bytes, maxPixels);
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The PNG/JPEG files of a folder (told by content, not by name), sorted by name. Files that are
+ * not images are skipped and reported through `onSkip`.
+ */
+export async function listImageFiles(folder: string, onSkip?: (path: string, why: string) => void): Promise<string[]> {
+  let names: string[];
+  try {
+    names = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+  } catch (error) {
+    throw new Error(`cannot read folder ${folder}: ${describeFsError(error)}`);
+  }
+  const images: string[] = [];
+  for (const name of names.sort()) {
+    const path = join(folder, name);
+    let head: Uint8Array;
+    try {
+      head = (await readFile(path)).subarray(0, 16);
+    } catch (error) {
+      onSkip?.(path, describeFsError(error));
+      continue;
+    }
+    if (sniffFormat(head)) images.push(path);
+    else onSkip?.(path, 'not a PNG or JPEG image');
+  }
+  return images;
+}
