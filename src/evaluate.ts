@@ -61,9 +61,14 @@ export async function evaluateFolder(hrDir: string, options: EvaluateOptions): P
   for (const [i, path] of files.entries()) {
     const hr = rgbaToTensor(await readImageFile(path));
     const lr = options.lrDir ? rgbaToTensor(await readLr(options.lrDir, basename(path))) : undefined;
-    const scores = protocol === 'standard'
-      ? scoreStandard(basename(path), hr, lr, scale, options)
-      : scoreCard(basename(path), hr, lr, scale, options.size!, options);
+    let scores: ImageScores;
+    try {
+      scores = protocol === 'standard'
+        ? scoreStandard(basename(path), hr, lr, scale, options)
+        : scoreCard(basename(path), hr, lr, scale, options.size!, options);
+    } catch (error) {
+      throw new Error(`${basename(path)}: ${(error as Error).message}`);
+    }
     images.push(scores);
     options.onImage?.(scores, i + 1, files.length);
   }

@@ -35,6 +35,8 @@ export async function metricsCommand(args: string[]): Promise<void> {
   const b = shave(rgbToY(rgbaToTensor(test)), border);
   const psnr = psnrOf(a, b);
   const ssim = ssimOf(a, b);
-  if (values.json) process.stdout.write(`${JSON.stringify({ psnr: Number.isFinite(psnr) ? psnr : 'inf', ssim })}\n`);
+  // Exactly {"psnr": <number>, "ssim": <number>}; identical images have an infinite PSNR, which
+  // JSON cannot hold, so it is written as null.
+  if (values.json) process.stdout.write(`{"psnr": ${Number.isFinite(psnr) ? psnr : 'null'}, "ssim": ${ssim}}\n`);
   else process.stdout.write(`PSNR ${formatDb(psnr)} dB, SSIM ${ssim.toFixed(4)} (Y, shave ${border})\n`);
 }

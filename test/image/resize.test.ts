@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { contributions, cubic, imresizeBicubic } from '../../src/image/resize.js';
+import { decodeImage } from '../../src/image/codec.js';
+import { rgbaToTensor } from '../../src/image/pixels.js';
+import { contributions, cubic, imresizeBicubic, resizeBilinear } from '../../src/image/resize.js';
+import { FIXTURES } from '../helpers/fixtures.js';
 
 describe('MATLAB bicubic', () => {
   it('uses the a = -0.5 cubic kernel', () => {
@@ -43,5 +48,37 @@ describe('MATLAB bicubic', () => {
     const up = imresizeBicubic(t, 3);
     expect(up.shape).toEqual([2, 15, 21]);
     expect(up.data.every((v) => v === 77)).toBe(true);
+  });
+});
+
+describe('MATLAB bicubic equals the independent numpy implementation (tools/matlab_imresize.py)', () => {
+  const dir = join(FIXTURES, 'resize');
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { input: string; scale: number; output: string }[];
+  for (const { input, scale, output } of manifest) {
+    it(`${input} x${scale.toFixed(4)}`, () => {
+      const source = rgbaToTensor(decodeImage(readFileSync(join(dir, input))));
+      const expected = rgbaToTensor(decodeImage(readFileSync(join(dir, output))));
+      const actual = imresizeBicubic(source, scale);
+      expect(actual.shape).toEqual(expected.shape);
+      let identical = 0;
+      let worst = 0;
+      for (let i = 0; i < actual.data.length; i++) {
+        const d = Math.abs(actual.data[i] - expected.data[i]);
+        if (d === 0) identical++;
+        worst = Math.max(worst, d);
+      }
+      expect(identical / actual.data.length).toBeGreaterThanOrEqual(0.99);
+      expect(worst).toBeLessThanOrEqual(2);
+    });
+  }
+});
+
+describe('bilinear resize (the model card pipeline)', () => {
+  it('maps half-pixel centres like cv2.resize INTER_LINEAR', () => {
+    const t = new Tensor(1, 1, 2, new Float32Array([0, 100]));
+    // x2: source x = (i + 0.5) / 2 - 0.5 -> -0.25 (clamped 0), 0.25, 0.75, 1.25 (clamped to the edge)
+    expect(Array.from(resizeBilinear(t, 1, 4).data)).toEqual([0, 25, 75, 100]);
+    const c = new Tensor(3, 4, 5, new Float32Array(60).fill(42));
+    expect(resizeBilinear(c, 7, 3).data.every((v) => v === 42)).toBe(true);
   });
 });
