@@ -1,11 +1,14 @@
+import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { RgbaImage, decodeImage, hasTransparency, DEFAULT_MAX_PIXELS } from './image/codec.js';
-import { rgbaChannel, rgbaToTensor, tensorToRgba } from './image/pixels.js';
+import { rgbaChannel, rgbaToTensor, toByte } from './image/pixels.js';
 import { imresizeBicubic } from './image/resize.js';
-import { forwardF32 } from './msrn/forward-f32.js';
-import { forwardInt8 } from './quant/forward-i8.js';
+import { receptiveFieldRadius } from './msrn/config.js';
+import { Tile, planTiles, tileCore, tileInput } from './msrn/tiling.js';
+import { LoadedModel, PRECISIONS, Precision, decodeModel, forwardModel } from './model-runner.js';
+import { WorkerPool } from './node/worker-pool.js';
 import { Tensor } from './tensor/tensor.js';
-import { LoadedModel, PRECISIONS, Precision, WeightsSource, describeFsError, loadModel } from './weights-files.js';
+import { WeightsSource, describeFsError, readModelBytes } from './weights-files.js';
 
 /** A decoded image handed over directly: RGBA by default, RGB with channels: 3. */
 export interface PixelInput {
@@ -18,7 +21,7 @@ export interface PixelInput {
 /** A file path, encoded PNG/JPEG bytes, or pixels. */
 export type UpscaleInput = string | Uint8Array | PixelInput;
 
-export interface UpscaleOptions {
+export interface UpscalerOptions {
   /** 'fp32' (default) or 'int8' (the integer-only path of the int8 accelerator build). */
   readonly precision?: Precision;
   /**
@@ -26,9 +29,22 @@ export interface UpscaleOptions {
    * 'int8'. Defaults to the blobs shipped in the package.
    */
   readonly weights?: WeightsSource;
-  /** Refuse inputs with more pixels than this (default 50 MP), before allocating them. */
+  /** Tile side in LR pixels (default 256): bounds memory; the result does not depend on it. */
+  readonly tileSize?: number;
+  /** Worker threads (default: the available cores); 1 runs on the calling thread. Same result for any count. */
+  readonly threads?: number;
+  /** Refuse inputs with more pixels than this (default 50 MP), before decoding them. */
   readonly maxPixels?: number;
 }
+
+export interface UpscaleCallOptions {
+  /** Called after every tile with the fraction done; rises, and the last call is 1. */
+  readonly onProgress?: (fraction: number) => void;
+  /** Abort: the promise rejects with an error named 'AbortError' and no more tiles run. */
+  readonly signal?: AbortSignal;
+}
+
+export type UpscaleOptions = UpscalerOptions & UpscaleCallOptions;
 
 /** RGBA, shaped like ImageData. */
 export interface UpscaledImage {
@@ -37,36 +53,159 @@ export interface UpscaledImage {
   readonly data: Uint8ClampedArray;
 }
 
+export interface Upscaler {
+  readonly precision: Precision;
+  readonly scale: number;
+  upscale(input: UpscaleInput, options?: UpscaleCallOptions): Promise<UpscaledImage>;
+  /** Stops the workers; calls in flight reject. Safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+export const DEFAULT_TILE_SIZE = 256;
+
 /**
- * Upscales an image by the model's scale (x2 for the shipped weights). RGB goes through MSRN;
- * an alpha channel, if any pixel is not opaque, is resized with MATLAB bicubic and carried along.
+ * Upscales an image by the model's scale (x2 for the shipped weights). RGB goes through MSRN
+ * tile by tile; an alpha channel, if any pixel is not opaque, is resized with MATLAB bicubic.
+ * Loads the model and starts workers for this one call: use createUpscaler for many images.
  */
 export async function upscale(input: UpscaleInput, options: UpscaleOptions = {}): Promise<UpscaledImage> {
+  const upscaler = await createUpscaler(options);
+  try {
+    return await upscaler.upscale(input, options);
+  } finally {
+    await upscaler.dispose();
+  }
+}
+
+/** Loads the weights and starts the worker threads once, for many upscale calls. */
+export async function createUpscaler(options: UpscalerOptions = {}): Promise<Upscaler> {
   checkOptions(options);
+  const precision = options.precision ?? 'fp32';
+  const bytes = await readModelBytes(precision, options.weights);
+  const loaded = decodeModel(precision, bytes); // validates before any worker starts
+  const threads = options.threads ?? availableParallelism();
+  const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const image = await toRgba(input, maxPixels);
-  const model = await loadModel(options.precision ?? 'fp32', options.weights);
-  return upscaleRgba(model, image);
+  const pool = threads > 1 ? new WorkerPool(threads, { precision, weights: bytes }) : undefined;
+  let disposed = false;
+  const scale = loaded.model.config.scale;
+  return {
+    precision,
+    scale,
+    async upscale(input, call = {}) {
+      if (disposed) throw new Error('this upscaler was disposed');
+      checkCallOptions(call);
+      throwIfAborted(call.signal);
+      const image = await toRgba(input, maxPixels);
+      throwIfAborted(call.signal);
+      const runTile = pool ? (tile: Tile, owner: object) => pool.run(owner, tile, tileInput(rgb, tile).data) : undefined;
+      const rgb = rgbaToTensor(image);
+      return upscaleTiles(loaded, image, rgb, tileSize, call, runTile, pool);
+    },
+    async dispose() {
+      disposed = true;
+      await pool?.terminate();
+    },
+  };
 }
 
-export function upscaleRgba(loaded: LoadedModel, image: RgbaImage): UpscaledImage {
-  const input = rgbaToTensor(image);
-  const rgb: Tensor<Float32Array> | Tensor<Uint8Array> =
-    loaded.precision === 'fp32' ? forwardF32(loaded.model, input) : forwardInt8(loaded.model, input);
-  const alpha = hasTransparency(image)
-    ? imresizeBicubic(rgbaChannel(image, 3), loaded.model.config.scale, { roundTo8Bit: false })
-    : undefined;
-  return tensorToRgba(rgb, alpha);
+async function upscaleTiles(
+  loaded: LoadedModel,
+  image: RgbaImage,
+  rgb: Tensor<Float32Array>,
+  tileSize: number,
+  call: UpscaleCallOptions,
+  runInPool: ((tile: Tile, owner: object) => Promise<Float32Array | Uint8Array>) | undefined,
+  pool: WorkerPool | undefined,
+): Promise<UpscaledImage> {
+  const { config } = loaded.model;
+  const scale = config.scale;
+  const width = image.width * scale;
+  const height = image.height * scale;
+  const out = new Uint8ClampedArray(width * height * 4);
+  const alpha = hasTransparency(image) ? imresizeBicubic(rgbaChannel(image, 3), scale, { roundTo8Bit: false }).data : undefined;
+  for (let i = 0; i < width * height; i++) out[i * 4 + 3] = alpha ? toByte(alpha[i]) : 255;
+
+  const tiles = planTiles(image.height, image.width, tileSize, receptiveFieldRadius(config));
+  const paste = (tile: Tile, core: Float32Array | Uint8Array) => {
+    const w = tile.width * scale;
+    const h = tile.height * scale;
+    const plane = w * h;
+    for (let y = 0; y < h; y++) {
+      let o = ((tile.y * scale + y) * width + tile.x * scale) * 4;
+      for (let x = 0, i = y * w; x < w; x++, i++, o += 4) {
+        out[o] = toByte(core[i]);
+        out[o + 1] = toByte(core[i + plane]);
+        out[o + 2] = toByte(core[i + 2 * plane]);
+      }
+    }
+  };
+  let done = 0;
+  const progress = () => {
+    done++;
+    call.onProgress?.(done / tiles.length);
+  };
+
+  if (!runInPool || !pool) {
+    for (const tile of tiles) {
+      // Yield between tiles so an abort (and the caller's event loop) gets a chance.
+      await new Promise((resolve) => setImmediate(resolve));
+      throwIfAborted(call.signal);
+      paste(tile, tileCore(forwardModel(loaded, tileInput(rgb, tile)), tile, scale).data);
+      progress();
+    }
+    return { width, height, data: out };
+  }
+
+  const owner = {};
+  const onAbort = () => pool.cancel(owner, abortError(call.signal));
+  call.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(
+      tiles.map(async (tile) => {
+        const core = await runInPool(tile, owner);
+        throwIfAborted(call.signal);
+        paste(tile, core);
+        progress();
+      }),
+    );
+  } catch (error) {
+    pool.cancel(owner, error as Error); // one tile failed: the others need not run
+    throw call.signal?.aborted ? abortError(call.signal) : error;
+  } finally {
+    call.signal?.removeEventListener('abort', onAbort);
+  }
+  return { width, height, data: out };
 }
 
-function checkOptions(options: UpscaleOptions): void {
+function abortError(signal?: AbortSignal): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  return new DOMException('the upscale was aborted', 'AbortError');
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+function checkOptions(options: UpscalerOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('upscale options must be an object');
   if (options.precision !== undefined && !PRECISIONS.includes(options.precision)) {
     throw new RangeError(`unknown precision ${JSON.stringify(options.precision)}; expected one of: ${PRECISIONS.join(', ')}`);
   }
-  if (options.maxPixels !== undefined && !(Number.isInteger(options.maxPixels) && options.maxPixels > 0)) {
-    throw new RangeError(`maxPixels must be a positive integer, got ${options.maxPixels}`);
-  }
+  const positiveInteger = (name: string, value: unknown, max = Number.MAX_SAFE_INTEGER) => {
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0 && (value as number) <= max)) {
+      throw new RangeError(`${name} must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${String(value)}`);
+    }
+  };
+  positiveInteger('maxPixels', options.maxPixels);
+  positiveInteger('tileSize', options.tileSize);
+  positiveInteger('threads', options.threads, 256);
+}
+
+function checkCallOptions(options: UpscaleCallOptions): void {
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError('onProgress must be a function');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
 }
 
 async function toRgba(input: UpscaleInput, maxPixels: number): Promise<RgbaImage> {

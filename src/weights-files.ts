@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { BlobFormatError } from './msrn/container.js';
-import { MsrnModelF32, loadModelF32 } from './msrn/model-f32.js';
-import { Int8Model, loadInt8Model } from './quant/int8-model.js';
+import { LoadedModel, Precision, decodeModel } from './model-runner.js';
 
 /**
  * Where weights come from, in Node: a path, bytes, or the blob shipped inside the package.
@@ -14,8 +12,6 @@ export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../weights/msrn_x2.bi
 export const DEFAULT_INT8_WEIGHTS_PATH = fileURLToPath(new URL('../weights/msrn_x2.int8.bin', import.meta.url));
 
 export type WeightsSource = string | Uint8Array;
-export type Precision = 'fp32' | 'int8';
-export const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
 
 export async function readWeightsBytes(source: WeightsSource | undefined, defaultPath = DEFAULT_WEIGHTS_PATH): Promise<Uint8Array> {
   if (source instanceof Uint8Array) return source;
@@ -34,20 +30,14 @@ export async function readWeightsBytes(source: WeightsSource | undefined, defaul
   }
 }
 
-export type LoadedModel = { readonly precision: 'fp32'; readonly model: MsrnModelF32 } | { readonly precision: 'int8'; readonly model: Int8Model };
-
 /** Loads fp32 weights or an int8 model, each defaulting to the shipped blob. */
 export async function loadModel(precision: Precision, source: WeightsSource | undefined): Promise<LoadedModel> {
-  if (precision === 'fp32') return { precision, model: loadModelF32(await readWeightsBytes(source)) };
-  const bytes = await readWeightsBytes(source, DEFAULT_INT8_WEIGHTS_PATH);
-  try {
-    return { precision, model: loadInt8Model(bytes) };
-  } catch (error) {
-    if (error instanceof BlobFormatError && /found "msrn-fp32"/.test(error.message)) {
-      throw new BlobFormatError('precision int8 needs an int8 model, and these are fp32 weights: make one with `msrn calibrate <image-folder> -o model.int8.bin --weights <these weights>`');
-    }
-    throw error;
-  }
+  return decodeModel(precision, await readModelBytes(precision, source));
+}
+
+/** The bytes of the blob a precision uses: the given source, or the shipped default. */
+export function readModelBytes(precision: Precision, source: WeightsSource | undefined): Promise<Uint8Array> {
+  return readWeightsBytes(source, precision === 'fp32' ? DEFAULT_WEIGHTS_PATH : DEFAULT_INT8_WEIGHTS_PATH);
 }
 
 export function describeFsError(error: unknown): string {

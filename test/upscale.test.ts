@@ -1,14 +1,36 @@
+/**
+ * upscale() and createUpscaler() as a user imports them: from the built package (dist/, built by
+ * `npm test` first), because the worker threads run the compiled tile-worker.js.
+ */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { decodeImage, encodePng } from '../src/image/codec.js';
-import { upscale } from '../src/upscale.js';
-import { FIXTURES } from './helpers/fixtures.js';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createUpscaler, decodeImage, encodePng, upscale } from '../dist/index.js';
+import { FIXTURES } from './helpers/fixtures.js';
+import { rng } from './helpers/random.js';
 
 const weightsPath = join(FIXTURES, 'e2e', 'model.bin');
 const weights = readFileSync(weightsPath);
 const inputPng = readFileSync(join(FIXTURES, 'e2e', 'input.png'));
 const expected = decodeImage(readFileSync(join(FIXTURES, 'e2e', 'expected.png')));
+
+/** A 50x70 photo-like RGBA image: big enough for many small tiles. */
+function testImage() {
+  const random = rng(8);
+  const width = 70;
+  const height = 50;
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      data[i] = 128 + 100 * Math.sin(x / 6);
+      data[i + 1] = 128 + 100 * Math.cos(y / 5);
+      data[i + 2] = (x * 3 + y * 2 + random() * 30) % 256;
+      data[i + 3] = 255;
+    }
+  }
+  return { width, height, data };
+}
 
 describe('upscale()', () => {
   it('gives the same RGBA image from a path, from bytes and from pixels', async () => {
@@ -27,6 +49,48 @@ describe('upscale()', () => {
     expect(worst).toBeLessThanOrEqual(1);
   });
 
+  it('gives the same bytes for any tile size and thread count', async () => {
+    const image = testImage();
+    const reference = await upscale(image, { weights, threads: 1, tileSize: 1000 });
+    for (const [threads, tileSize] of [[1, 9], [2, 16], [3, 13], [2, 1000]]) {
+      const result = await upscale(image, { weights, threads, tileSize });
+      expect(result.data).toEqual(reference.data);
+    }
+  });
+
+  it('reports rising progress that ends at 1', async () => {
+    for (const threads of [1, 2]) {
+      const seen: number[] = [];
+      await upscale(testImage(), { weights, threads, tileSize: 20, onProgress: (f) => seen.push(f) });
+      expect(seen.length).toBe(12); // 3 x 4 tiles
+      expect(seen.at(-1)).toBe(1);
+      for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]);
+    }
+  });
+
+  it('aborts with an AbortError, before or during the work', async () => {
+    for (const threads of [1, 2]) {
+      const early = new AbortController();
+      early.abort();
+      await expect(upscale(testImage(), { weights, threads, signal: early.signal })).rejects.toMatchObject({ name: 'AbortError' });
+
+      const late = new AbortController();
+      const seen: number[] = [];
+      const promise = upscale(testImage(), {
+        weights,
+        threads,
+        tileSize: 8,
+        signal: late.signal,
+        onProgress: (f) => {
+          seen.push(f);
+          if (seen.length === 2) late.abort();
+        },
+      });
+      await expect(promise).rejects.toMatchObject({ name: 'AbortError' });
+      expect(seen.length).toBeLessThan(63); // stopped well before the 7 x 9 tiles were done
+    }
+  });
+
   it('carries alpha through, resized with bicubic', async () => {
     const rgba = decodeImage(inputPng);
     const data = new Uint8Array(rgba.data);
@@ -38,9 +102,8 @@ describe('upscale()', () => {
     expect(alphaAt(0, 0)).toBe(0);
     expect(alphaAt(out.width - 1, out.height - 1)).toBe(255);
     expect(alphaAt(10, 5)).toBe(0);
-    // The RGB of the same pixels is unaffected by alpha.
     const opaque = await upscale(new Uint8Array(inputPng), { weights });
-    expect(out.data[0]).toBe(opaque.data[0]);
+    expect(out.data[0]).toBe(opaque.data[0]); // RGB unaffected by alpha
   });
 
   it('rejects bad input with messages that say what is wrong', async () => {
@@ -48,17 +111,53 @@ describe('upscale()', () => {
       /pixel buffer has 10 bytes, 4x4x4 needs 64/,
     );
     await expect(upscale({ data: new Uint8Array(64), width: 0, height: 4 }, { weights })).rejects.toThrow(/positive integers/);
-    await expect(upscale(new Uint8Array(inputPng), { weights, precision: 'fp16' as never })).rejects.toThrow(
-      /unknown precision "fp16"/,
-    );
+    await expect(upscale(new Uint8Array(inputPng), { weights, precision: 'fp16' as never })).rejects.toThrow(/unknown precision "fp16"/);
+    await expect(upscale(new Uint8Array(inputPng), { weights, tileSize: 0 })).rejects.toThrow(/tileSize must be a positive integer/);
+    await expect(upscale(new Uint8Array(inputPng), { weights, threads: 1.5 })).rejects.toThrow(/threads must be a positive integer/);
+    await expect(upscale(new Uint8Array(inputPng), { weights, onProgress: 3 as never })).rejects.toThrow(/onProgress must be a function/);
     await expect(upscale(new Uint8Array([1, 2, 3]), { weights })).rejects.toThrow(/not a PNG or JPEG/);
+    await expect(upscale(new Uint8Array(0), { weights })).rejects.toThrow(/empty input/);
     await expect(upscale(42 as never, { weights })).rejects.toThrow(/must be a file path, PNG\/JPEG bytes/);
     await expect(upscale(new Uint8Array(inputPng), { weights: inputPng })).rejects.toThrow(/wrong magic bytes/);
     await expect(upscale('/nonexistent/x.png', { weights })).rejects.toThrow(/cannot read \/nonexistent\/x.png: no such file/);
+    await expect(upscale(new Uint8Array(inputPng), { weights, maxPixels: 100 })).rejects.toThrow(/over the limit/);
+    await expect(upscale(new Uint8Array(inputPng), { weights: '/nonexistent.bin' })).rejects.toThrow(/cannot read weights file \/nonexistent.bin: no such file/);
   });
 
   it('handles a 1x1 image', async () => {
     const out = await upscale({ data: new Uint8Array([10, 200, 30, 255]), width: 1, height: 1 }, { weights });
     expect([out.width, out.height, out.data.length]).toEqual([2, 2, 16]);
+  });
+});
+
+describe('createUpscaler()', () => {
+  it('loads once, serves many calls (also concurrently), and refuses work after dispose', async () => {
+    const upscaler = await createUpscaler({ weights, threads: 2, tileSize: 16 });
+    expect([upscaler.precision, upscaler.scale]).toEqual(['fp32', 2]);
+    const image = testImage();
+    const [a, b] = await Promise.all([upscaler.upscale(image), upscaler.upscale(image)]);
+    expect(a.data).toEqual(b.data);
+    expect((await upscaler.upscale(new Uint8Array(inputPng))).width).toBe(64);
+    await upscaler.dispose();
+    await upscaler.dispose(); // twice is fine
+    await expect(upscaler.upscale(image)).rejects.toThrow(/disposed/);
+  });
+
+  it('leaves no worker or handle behind after dispose', async () => {
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    const upscaler = await createUpscaler({ weights, threads: 3 });
+    await upscaler.upscale(testImage());
+    await upscaler.dispose();
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length).toBe(before);
+  });
+
+  it('an abort of one call leaves the upscaler usable', async () => {
+    const upscaler = await createUpscaler({ weights, threads: 2, tileSize: 8 });
+    const controller = new AbortController();
+    const aborted = upscaler.upscale(testImage(), { signal: controller.signal, onProgress: () => controller.abort() });
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    const after = await upscaler.upscale(testImage());
+    expect(after.data).toEqual((await upscale(testImage(), { weights, threads: 1 })).data);
+    await upscaler.dispose();
   });
 });

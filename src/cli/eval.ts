@@ -2,7 +2,8 @@ import { EvaluationResult, Score, evaluateFolder } from '../evaluate.js';
 import { checkInt8MatchesFp32 } from '../quant/int8-blob.js';
 import { MsrnModelF32 } from '../msrn/model-f32.js';
 import { Int8Model } from '../quant/int8-model.js';
-import { PRECISIONS, Precision, loadModel } from '../weights-files.js';
+import { PRECISIONS, Precision } from '../model-runner.js';
+import { loadModel } from '../weights-files.js';
 import { UsageError, checkOutputFolder, formatDb, parse, parseInteger, parseSize, toJson, writeAtomically } from './common.js';
 
 export async function evalCommand(args: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { encodeImage } from '../image/codec.js';
 import { upscale } from '../upscale.js';
-import { PRECISIONS, Precision } from '../weights-files.js';
+import { PRECISIONS, Precision } from '../model-runner.js';
 import { UsageError, checkOutputFolder, formatFromName, parse, parseInteger, writeAtomically } from './common.js';
 
 export const UPSCALE_USAGE = 'msrn upscale <input.png|.jpg> -o <output.png|.jpg> [--weights <blob>] [--precision fp32|int8] [--quality 1-100] [--max-pixels N]';

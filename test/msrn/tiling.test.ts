@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, MsrnConfig, receptiveFieldRadius } from '../../src/msrn/config.js';
+import { forwardF32 } from '../../src/msrn/forward-f32.js';
+import { buildModelF32 } from '../../src/msrn/model-f32.js';
+import { forwardTiled, planTiles } from '../../src/msrn/tiling.js';
+import { readWeightBlob, writeWeightBlob } from '../../src/msrn/weights-blob.js';
+import { MaxCalibrator, buildInt8Model, forwardInt8, quantizeModel } from '../../src/quant/index.js';
+import { fixtureStateDict } from '../helpers/fixture-weights.js';
+import { rng, syntheticImage } from '../helpers/random.js';
+
+const random = rng(31);
+
+function models(config: MsrnConfig) {
+  const blob = readWeightBlob(writeWeightBlob(config, fixtureStateDict(config, 40)));
+  const fp32 = buildModelF32(blob);
+  const calibrator = new MaxCalibrator(fp32);
+  calibrator.addImage(syntheticImage(20, 20, random));
+  return { fp32, int8: buildInt8Model(quantizeModel(blob, calibrator.result())) };
+}
+
+describe('planTiles', () => {
+  it('covers the image exactly once with near-equal tiles and clipped halos', () => {
+    for (const [h, w, t] of [[1, 1, 4], [10, 7, 3], [33, 50, 16], [5, 5, 100]]) {
+      const tiles = planTiles(h, w, t, 2);
+      const covered = new Uint8Array(h * w);
+      for (const tile of tiles) {
+        expect(tile.width).toBeLessThanOrEqual(t);
+        expect(tile.height).toBeLessThanOrEqual(t);
+        expect(tile.haloX).toBeGreaterThanOrEqual(0);
+        expect(tile.haloX + tile.haloWidth).toBeLessThanOrEqual(w);
+        for (let y = tile.y; y < tile.y + tile.height; y++) for (let x = tile.x; x < tile.x + tile.width; x++) covered[y * w + x]++;
+      }
+      expect(covered.every((c) => c === 1)).toBe(true);
+    }
+    expect(() => planTiles(4, 4, 0, 1)).toThrow(/tile size/);
+  });
+});
+
+describe('tiled inference equals whole-image inference bit for bit', () => {
+  for (const config of [
+    { ...DEFAULT_CONFIG },
+    { ...DEFAULT_CONFIG, nFeats: 8, nBlocks: 1, scale: 3 as const },
+    { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1, scale: 4 as const },
+  ]) {
+    const { fp32, int8 } = models(config);
+    const halo = receptiveFieldRadius(config);
+    // Larger than a tile plus two halos, so interior tiles really are cut off on all sides.
+    const image = syntheticImage(40, 44, random);
+    const wholeF32 = forwardF32(fp32, image);
+    const wholeI8 = forwardInt8(int8, image);
+    for (const tileSize of [9, 16, 64]) {
+      it(`x${config.scale}, n_feats ${config.nFeats}, tile ${tileSize}, halo ${halo}`, () => {
+        expect(forwardTiled((t) => forwardF32(fp32, t), image, config.scale, tileSize, halo).data).toEqual(wholeF32.data);
+        expect(forwardTiled((t) => forwardInt8(int8, t), image, config.scale, tileSize, halo).data).toEqual(wholeI8.data);
+      });
+    }
+  }
+
+  it('works down to 1x1 tiles', () => {
+    const { fp32, int8 } = models(DEFAULT_CONFIG);
+    const image = syntheticImage(3, 4, random);
+    const halo = receptiveFieldRadius(DEFAULT_CONFIG);
+    expect(forwardTiled((t) => forwardF32(fp32, t), image, 2, 1, halo).data).toEqual(forwardF32(fp32, image).data);
+    expect(forwardTiled((t) => forwardInt8(int8, t), image, 2, 1, halo).data).toEqual(forwardInt8(int8, image).data);
+  });
+
+  it('needs the halo: one pixel less than the receptive field changes the output', () => {
+    const { fp32 } = models(DEFAULT_CONFIG);
+    const image = syntheticImage(30, 30, random);
+    const whole = forwardF32(fp32, image);
+    const short = forwardTiled((t) => forwardF32(fp32, t), image, 2, 10, receptiveFieldRadius(DEFAULT_CONFIG) - 1);
+    expect(short.data).not.toEqual(whole.data);
+  });
+});
