@@ -38,8 +38,8 @@ export interface UpscalerOptions {
 }
 
 export interface UpscaleCallOptions {
-  /** Called after every tile with the fraction done; rises, and the last call is 1. */
-  readonly onProgress?: (fraction: number) => void;
+  /** Called after every tile with the fraction done (rises, and the last call is 1) and the tile counts. */
+  readonly onProgress?: (fraction: number, tiles: { readonly done: number; readonly total: number }) => void;
   /** Abort: the promise rejects with an error named 'AbortError' and no more tiles run. */
   readonly signal?: AbortSignal;
 }
@@ -143,7 +143,7 @@ async function upscaleTiles(
   let done = 0;
   const progress = () => {
     done++;
-    call.onProgress?.(done / tiles.length);
+    call.onProgress?.(done / tiles.length, { done, total: tiles.length });
   };
 
   if (!runInPool || !pool) {

@@ -171,3 +171,34 @@ describe('msrn resize and metrics', () => {
     expect(mismatch.stderr).toMatch(/images differ in size: 58x74 vs 87x111/);
   });
 });
+
+describe('msrn upscale: folders, tiles, threads', () => {
+  it('upscales every image of a folder into an output folder, same result for any --tile/--threads', async () => {
+    const outA = join(work, 'out-a');
+    const outB = join(work, 'out-b');
+    mkdirSync(outA);
+    mkdirSync(outB);
+    const a = await msrn('upscale', hr, '-o', outA, '--weights', weights, '--threads', '1', '--quiet');
+    const b = await msrn('upscale', hr, '-o', outB, '--weights', weights, '--threads', '2', '--tile', '7');
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const names = readdirSync(hr).sort();
+    expect(readdirSync(outA).sort()).toEqual(names);
+    for (const name of names) expect(readFileSync(join(outB, name))).toEqual(readFileSync(join(outA, name)));
+    expect(b.stderr).toBe(''); // no progress bar when stderr is not a terminal
+  });
+
+  it('refuses a missing output folder and bad numbers', async () => {
+    const missing = await msrn('upscale', hr, '-o', join(work, 'nope'), '--weights', weights);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/output folder .*nope does not exist/);
+    const badTile = await msrn('upscale', join(FIXTURES, 'e2e', 'input.png'), '-o', join(work, 'x.png'), '--tile', '0');
+    expect(badTile.code).toBe(2);
+    expect(badTile.stderr).toMatch(/--tile must be an integer from 1/);
+    const badThreads = await msrn('upscale', join(FIXTURES, 'e2e', 'input.png'), '-o', join(work, 'x.png'), '--threads', 'many');
+    expect(badThreads.code).toBe(2);
+    const bomb = await msrn('upscale', join(FIXTURES, 'e2e', 'input.png'), '-o', join(work, 'x.png'), '--weights', weights, '--max-pixels', '100');
+    expect(bomb.code).toBe(1);
+    expect(bomb.stderr).toMatch(/image is 32x24 \(0.0 MP\), over the limit/);
+    expect(readdirSync(work)).not.toContain('x.png');
+  });
+});

@@ -39,8 +39,8 @@ describe('msrn upscale, end to end', () => {
   });
 
   const usage: [string, string[], RegExp][] = [
-    ['no output', ['upscale', 'x.png'], /needs an output file/],
-    ['two inputs', ['upscale', 'a.png', 'b.png', '-o', 'c.png'], /exactly one input image, got 2/],
+    ['no output', ['upscale', 'x.png'], /upscale needs an output: -o/],
+    ['two inputs', ['upscale', 'a.png', 'b.png', '-o', 'c.png'], /exactly one input image or folder, got 2/],
     ['an unknown option', ['upscale', 'a.png', '-o', 'c.png', '--frobnicate'], /Unknown option '--frobnicate'/],
     ['an unknown precision', ['upscale', 'a.png', '-o', 'c.png', '--precision', 'fp16'], /unknown --precision 'fp16'/],
     ['an unknown output extension', ['upscale', 'a.png', '-o', 'c.gif'], /cannot tell the output format from 'c.gif'/],
