@@ -9,7 +9,7 @@ import { calibrateCommand } from './cli/calibrate.js';
 import { UsageError } from './cli/common.js';
 import { compareCommand } from './cli/compare.js';
 import { evalCommand } from './cli/eval.js';
-import { metricsCommand, resizeCommand } from './cli/images.js';
+import { metricsCommand, resizeCommand, showcaseCommand } from './cli/images.js';
 import { infoCommand } from './cli/info.js';
 import { UPSCALE_USAGE, upscaleCommand } from './cli/upscale.js';
 
@@ -24,6 +24,7 @@ Usage:
             [--weights <fp32 blob>] [--int8 <int8 blob>] [--protocol standard|card --size HxW]
   msrn resize <input> -o <output> --scale <s>
   msrn metrics <reference> <test> [--shave <px>] [--json]
+  msrn showcase <hr-image> -o <out.png> [--crop x,y,w,h] [--zoom 3] [--weights <blob>] [--precision fp32|int8]
   msrn --help | --version
 
 Commands:
@@ -38,6 +39,8 @@ Commands:
              protocol (LR resized to --size, RGB, no shave).
   resize     MATLAB imresize bicubic (antialiased when shrinking, 8-bit rounding per pass).
   metrics    Y-PSNR and SSIM (BT.601 luma, float64, peak 255) of <test> against <reference>.
+  showcase   Bicubic | MSRN | ground truth crops side by side, from an HR image (LR made by
+             MATLAB bicubic), enlarged with nearest neighbour.
 
 Weights default to the blobs shipped in the package (weights/msrn_x2.bin, weights/msrn_x2.int8.bin).
 `;
@@ -50,6 +53,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   eval: evalCommand,
   resize: resizeCommand,
   metrics: metricsCommand,
+  showcase: showcaseCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -202,3 +202,21 @@ describe('msrn upscale: folders, tiles, threads', () => {
     expect(readdirSync(work)).not.toContain('x.png');
   });
 });
+
+describe('msrn showcase', () => {
+  it('puts bicubic, the model and the ground truth side by side, enlarged', async () => {
+    const out = join(work, 'show.png');
+    const source = join(images, 'ramp24x40_x2.png'); // 80x48 HR
+    const result = await msrn('showcase', source, '-o', out, '--weights', weights, '--crop', '10,6,20,16', '--zoom', '2');
+    expect(result.code).toBe(0);
+    const picture = decodeImage(readFileSync(out));
+    expect([picture.width, picture.height]).toEqual([3 * 40 + 2 * 8, 32]);
+    // The right panel is the ground truth crop, pixel (0, 0) of the crop = HR pixel (10, 6).
+    const hrImage = decodeImage(readFileSync(source));
+    const right = (2 * 40 + 2 * 8) * 4;
+    expect(Array.from(picture.data.subarray(right, right + 3))).toEqual(Array.from(hrImage.data.subarray((6 * 80 + 10) * 4, (6 * 80 + 10) * 4 + 3)));
+    const bad = await msrn('showcase', source, '-o', out, '--weights', weights, '--crop', '70,40,20,20');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/crop 20x20 at \(70, 40\) does not fit the 80x48 image/);
+  });
+});

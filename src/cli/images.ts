@@ -3,6 +3,9 @@ import { psnr as psnrOf, rgbToY, shave, ssim as ssimOf } from '../image/metrics.
 import { rgbaChannel, rgbaToTensor, tensorToRgba } from '../image/pixels.js';
 import { imresizeBicubic } from '../image/resize.js';
 import { readImageFile } from '../image-files.js';
+import { PRECISIONS, Precision, forwardModel } from '../model-runner.js';
+import { showcase } from '../showcase.js';
+import { loadModel } from '../weights-files.js';
 import { UsageError, checkOutputFolder, formatDb, formatFromName, parse, parseInteger, writeAtomically } from './common.js';
 
 /** `msrn resize`: MATLAB imresize bicubic (8-bit rounding after each pass), alpha included. */
@@ -39,4 +42,34 @@ export async function metricsCommand(args: string[]): Promise<void> {
   // JSON cannot hold, so it is written as null.
   if (values.json) process.stdout.write(`{"psnr": ${Number.isFinite(psnr) ? psnr : 'null'}, "ssim": ${ssim}}\n`);
   else process.stdout.write(`PSNR ${formatDb(psnr)} dB, SSIM ${ssim.toFixed(4)} (Y, shave ${border})\n`);
+}
+
+/** `msrn showcase`: bicubic | model | ground truth, side by side, for people to look at. */
+export async function showcaseCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    output: { type: 'string', short: 'o' },
+    weights: { type: 'string' },
+    precision: { type: 'string', default: 'fp32' },
+    crop: { type: 'string' },
+    zoom: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError('showcase takes exactly one HR image');
+  if (!values.output) throw new UsageError('showcase needs an output file: -o <out.png>');
+  const precision = values.precision as Precision;
+  if (!PRECISIONS.includes(precision)) throw new UsageError(`unknown --precision '${precision}'`);
+  let crop: [number, number, number, number] | undefined;
+  if (values.crop !== undefined) {
+    const parts = values.crop.split(',').map(Number);
+    if (parts.length !== 4 || !parts.every((v) => Number.isInteger(v) && v >= 0)) {
+      throw new UsageError(`--crop must be x,y,width,height in HR pixels, got '${values.crop}'`);
+    }
+    crop = parts as [number, number, number, number];
+  }
+  const zoom = parseInteger(values.zoom, '--zoom', 1, 16);
+  const format = formatFromName(values.output);
+  await checkOutputFolder(values.output);
+  const model = await loadModel(precision, values.weights);
+  const hr = rgbaToTensor(await readImageFile(positionals[0]));
+  const picture = showcase(hr, model.model.config.scale, (lr) => forwardModel(model, lr), { crop, zoom });
+  await writeAtomically(values.output, encodeImage(tensorToRgba(picture), format));
 }
