@@ -4,7 +4,7 @@ import { imresizeBicubic } from './image/resize.js';
 import { buildModelF32 } from './msrn/model-f32.js';
 import { readWeightBlob } from './msrn/weights-blob.js';
 import { MaxCalibrator } from './quant/calibrate.js';
-import { quantizeModel } from './quant/quantize.js';
+import { assertQuantizable, quantizeModel } from './quant/quantize.js';
 import { writeInt8Blob } from './quant/int8-blob.js';
 import { listImageFiles, readImageFile } from './image-files.js';
 import { WeightsSource, readWeightsBytes } from './weights-files.js';
@@ -26,6 +26,7 @@ export async function calibrateFolder(folder: string, options: CalibrateOptions 
   const count = options.count ?? 50;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
   const blob = readWeightBlob(await readWeightsBytes(options.weights));
+  assertQuantizable(blob.config); // before spending time on the images
   const files = (await listImageFiles(folder, options.onSkip)).slice(0, count);
   if (files.length === 0) throw new Error(`no readable PNG or JPEG images in ${folder}: calibration needs at least one`);
   const calibrator = new MaxCalibrator(buildModelF32(blob));

@@ -4,10 +4,9 @@ import { RgbaImage } from './image/codec.js';
 import { channelPlanes, psnr, srMetrics, ssim } from './image/metrics.js';
 import { rgbaToTensor, toByte } from './image/pixels.js';
 import { imresizeBicubic, resizeBilinear } from './image/resize.js';
-import { forwardF32 } from './msrn/forward-f32.js';
 import { MsrnModelF32 } from './msrn/model-f32.js';
-import { forwardInt8 } from './quant/forward-i8.js';
 import { Int8Model } from './quant/int8-model.js';
+import { forwardModel } from './model-runner.js';
 import { Tensor } from './tensor/tensor.js';
 import { listImageFiles, readImageFile } from './image-files.js';
 
@@ -113,11 +112,10 @@ export function modcrop(t: Tensor<Float32Array>, scale: number): Tensor<Float32A
 
 /** Both models' outputs as 8-bit images (float tensors holding integers 0..255). */
 function runModels(lr: Tensor<Float32Array>, options: EvaluateOptions): { fp32?: Tensor<Float32Array>; int8?: Tensor<Float32Array> } {
-  const as8Bit = (t: Tensor<Float32Array> | Tensor<Uint8Array>) =>
-    new Tensor(3, t.height, t.width, Float32Array.from(t.data, toByte));
+  const as8Bit = (t: Tensor<Float32Array | Uint8Array>) => new Tensor(3, t.height, t.width, Float32Array.from(t.data, toByte));
   return {
-    fp32: options.fp32 ? as8Bit(forwardF32(options.fp32, lr)) : undefined,
-    int8: options.int8 ? as8Bit(forwardInt8(options.int8, lr)) : undefined,
+    fp32: options.fp32 ? as8Bit(forwardModel({ precision: 'fp32', model: options.fp32 }, lr)) : undefined,
+    int8: options.int8 ? as8Bit(forwardModel({ precision: 'int8', model: options.int8 }, lr)) : undefined,
   };
 }
 

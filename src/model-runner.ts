@@ -31,7 +31,17 @@ export function decodeModel(precision: Precision, bytes: Uint8Array): LoadedMode
   }
 }
 
-/** (3, H, W) image, values 0..255 -> (3, sH, sW): float for fp32 (unrounded), 8-bit for int8. */
+/**
+ * (3, H, W) image, values 0..255 -> (3, sH, sW) on the same 0..255 scale: float for fp32
+ * (unrounded), 8-bit for int8. A model trained with another rgb_range (e.g. 1) gets its inputs
+ * and outputs rescaled here; int8 models are always 0..255 (quantizeModel requires it).
+ */
 export function forwardModel(loaded: LoadedModel, input: Tensor<Float32Array>): Tensor<Float32Array | Uint8Array> {
-  return loaded.precision === 'fp32' ? forwardF32(loaded.model, input) : forwardInt8(loaded.model, input);
+  if (loaded.precision === 'int8') return forwardInt8(loaded.model, input);
+  const range = loaded.model.config.rgbRange;
+  if (range === 255) return forwardF32(loaded.model, input);
+  const scaled = new Tensor(input.channels, input.height, input.width, input.data.map((v) => (v * range) / 255));
+  const output = forwardF32(loaded.model, scaled);
+  for (let i = 0; i < output.data.length; i++) output.data[i] = (output.data[i] * 255) / range;
+  return output;
 }

@@ -1,7 +1,7 @@
 export * from './requantize.js';
 export { int8Graph, IMAGE_POINT, OUTPUT_POINT, ADD_LEFT_SHIFT } from './graph.js';
 export type { Int8Graph, QuantConvSpec, QuantAddSpec } from './graph.js';
-export { quantizeConv, quantizeAdd, quantizeModel, scalesFromCalibration, QuantizationError } from './quantize.js';
+export { quantizeConv, quantizeAdd, quantizeModel, scalesFromCalibration, assertQuantizable, QuantizationError } from './quantize.js';
 export type { CalibrationStats, Int8ModelData, QuantizedConvTensors } from './quantize.js';
 export { writeInt8Blob, readInt8Blob, checkInt8MatchesFp32, INT8_BLOB_KIND } from './int8-blob.js';
 export { conv2dI8, conv2dI8Reference } from './conv2d-i8.js';

@@ -103,8 +103,16 @@ export function scalesFromCalibration(config: MsrnConfig, calibration: Calibrati
   return scales;
 }
 
+/** The integer graph takes and returns 8-bit pixels with scale 1 (docs/INT8.md section 3). */
+export function assertQuantizable(config: MsrnConfig): void {
+  if (config.rgbRange !== 255) {
+    throw new QuantizationError(`int8 needs a model trained on 0..255 pixels (rgb_range 255); this one has rgb_range ${config.rgbRange}`);
+  }
+}
+
 export function quantizeModel(blob: WeightBlob, calibration: CalibrationStats): Int8ModelData {
   const { config } = blob;
+  assertQuantizable(config);
   const graph = int8Graph(config);
   const scales = scalesFromCalibration(config, calibration);
   const scaleOf = (point: string) => (point === IMAGE_POINT || point === OUTPUT_POINT ? 1 : scales[point]);
