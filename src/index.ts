@@ -11,3 +11,6 @@ export { calibrateFolder } from './calibrate-files.js';
 export type { CalibrateOptions } from './calibrate-files.js';
 export * from './image/index.js';
 export * from './core.js';
+export { evaluateFolder, modcrop } from './evaluate.js';
+export type { EvaluateOptions, EvaluationResult, ImageScores, Score } from './evaluate.js';
+export { showcase } from './showcase.js';

@@ -58,6 +58,16 @@ describe('upscale()', () => {
     }
   });
 
+  it('int8: the same bytes for any tile size and thread count too', async () => {
+    const int8 = readFileSync(join(FIXTURES, 'int8', 'q16x2-x2.int8.bin'));
+    const image = testImage();
+    const reference = await upscale(image, { precision: 'int8', weights: int8, threads: 1, tileSize: 1000 });
+    for (const [threads, tileSize] of [[1, 11], [2, 16], [3, 9]]) {
+      const result = await upscale(image, { precision: 'int8', weights: int8, threads, tileSize });
+      expect(result.data).toEqual(reference.data);
+    }
+  });
+
   it('reports rising progress that ends at 1', async () => {
     for (const threads of [1, 2]) {
       const seen: number[] = [];

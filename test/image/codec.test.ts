@@ -64,6 +64,12 @@ describe('PNG and JPEG', () => {
     new DataView(bomb.buffer).setUint32(20, 100_000);
     expect(() => decodeImage(bomb)).toThrow(/100000x100000 \(10000.0 MP\), over the limit of 50.0 MP/);
     expect(() => decodeImage(png, 100)).toThrow(/over the limit/);
+    // The same for a JPEG whose frame header claims 60000 x 60000.
+    const jpegBomb = jpg.slice();
+    const sof = jpegBomb.findIndex((b, i) => b === 0xff && jpegBomb[i + 1] === 0xc0);
+    new DataView(jpegBomb.buffer).setUint16(sof + 5, 60000);
+    new DataView(jpegBomb.buffer).setUint16(sof + 7, 60000);
+    expect(() => decodeImage(jpegBomb)).toThrow(/60000x60000 \(3600.0 MP\), over the limit/);
   });
 });
 
