@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RgbaImage, decodeImage, sniffFormat } from './image/codec.js';
 import { describeFsError } from './weights-files.js';
@@ -32,9 +32,14 @@ export async function listImageFiles(folder: string, onSkip?: (path: string, why
   const images: string[] = [];
   for (const name of names.sort()) {
     const path = join(folder, name);
-    let head: Uint8Array;
+    const head = new Uint8Array(16);
     try {
-      head = (await readFile(path)).subarray(0, 16);
+      const file = await open(path, 'r');
+      try {
+        await file.read(head, 0, 16, 0); // the magic bytes are enough to tell PNG and JPEG
+      } finally {
+        await file.close();
+      }
     } catch (error) {
       onSkip?.(path, describeFsError(error));
       continue;

@@ -7,7 +7,6 @@ import { receptiveFieldRadius } from './msrn/config.js';
 import { Tile, planTiles, tileCore, tileInput } from './msrn/tiling.js';
 import { LoadedModel, PRECISIONS, Precision, decodeModel, forwardModel } from './model-runner.js';
 import { WorkerPool } from './node/worker-pool.js';
-import { Tensor } from './tensor/tensor.js';
 import { WeightsSource, describeFsError, readModelBytes } from './weights-files.js';
 
 /** A decoded image handed over directly: RGBA by default, RGB with channels: 3. */
@@ -98,9 +97,7 @@ export async function createUpscaler(options: UpscalerOptions = {}): Promise<Ups
       throwIfAborted(call.signal);
       const image = await toRgba(input, maxPixels);
       throwIfAborted(call.signal);
-      const runTile = pool ? (tile: Tile, owner: object) => pool.run(owner, tile, tileInput(rgb, tile).data) : undefined;
-      const rgb = rgbaToTensor(image);
-      return upscaleTiles(loaded, image, rgb, tileSize, call, runTile, pool);
+      return upscaleTiles(loaded, image, tileSize, call, pool);
     },
     async dispose() {
       disposed = true;
@@ -109,16 +106,19 @@ export async function createUpscaler(options: UpscalerOptions = {}): Promise<Ups
   };
 }
 
+/**
+ * Runs every tile (on the pool's workers, or here when there is no pool) and writes each tile's
+ * core straight into the RGBA output, so no full-size float output is ever held.
+ */
 async function upscaleTiles(
   loaded: LoadedModel,
   image: RgbaImage,
-  rgb: Tensor<Float32Array>,
   tileSize: number,
   call: UpscaleCallOptions,
-  runInPool: ((tile: Tile, owner: object) => Promise<Float32Array | Uint8Array>) | undefined,
   pool: WorkerPool | undefined,
 ): Promise<UpscaledImage> {
   const { config } = loaded.model;
+  const rgb = rgbaToTensor(image);
   const scale = config.scale;
   const width = image.width * scale;
   const height = image.height * scale;
@@ -146,7 +146,7 @@ async function upscaleTiles(
     call.onProgress?.(done / tiles.length, { done, total: tiles.length });
   };
 
-  if (!runInPool || !pool) {
+  if (!pool) {
     for (const tile of tiles) {
       // Yield between tiles so an abort (and the caller's event loop) gets a chance.
       await new Promise((resolve) => setImmediate(resolve));
@@ -163,7 +163,7 @@ async function upscaleTiles(
   try {
     await Promise.all(
       tiles.map(async (tile) => {
-        const core = await runInPool(tile, owner);
+        const core = await pool.run(owner, tile, tileInput(rgb, tile).data);
         throwIfAborted(call.signal);
         paste(tile, core);
         progress();

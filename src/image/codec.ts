@@ -1,5 +1,6 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import type { RgbaImage } from './pixels.js';
 
 /**
  * PNG and JPEG in and out (pngjs, jpeg-js: pure JavaScript). Everything is RGBA, 8 bits per
@@ -10,12 +11,7 @@ import { PNG } from 'pngjs';
  * header and checked against `maxPixels` before any pixel buffer is allocated, so a small file
  * that claims a huge image (a decompression bomb) is refused cheaply.
  */
-export interface RgbaImage {
-  readonly width: number;
-  readonly height: number;
-  /** width * height * 4 bytes, RGBA. */
-  readonly data: Uint8Array | Uint8ClampedArray;
-}
+export type { RgbaImage };
 
 export type ImageFormat = 'png' | 'jpeg';
 

@@ -1,5 +1,12 @@
 import { Tensor } from '../tensor/tensor.js';
-import type { RgbaImage } from './codec.js';
+
+/** 8-bit RGBA, row-major, interleaved: the shape of the browser's ImageData. */
+export interface RgbaImage {
+  readonly width: number;
+  readonly height: number;
+  /** width * height * 4 bytes, RGBA. */
+  readonly data: Uint8Array | Uint8ClampedArray;
+}
 
 /** RGBA u8 (row-major, interleaved) -> f32 CHW (3, H, W) with values 0..255: the model's input. */
 export function rgbaToTensor(image: RgbaImage): Tensor<Float32Array> {
