@@ -6,7 +6,11 @@ import { rgbaToTensor, toByte } from './image/pixels.js';
 import { imresizeBicubic, resizeBilinear } from './image/resize.js';
 import { MsrnModelF32 } from './msrn/model-f32.js';
 import { Int8Model } from './quant/int8-model.js';
-import { forwardModel } from './model-runner.js';
+import { LoadedModel, forwardModel } from './model-runner.js';
+import { receptiveFieldRadius } from './msrn/config.js';
+import { forwardTiled } from './msrn/tiling.js';
+
+const EVAL_TILE_SIZE = 256;
 import { Tensor } from './tensor/tensor.js';
 import { listImageFiles, readImageFile } from './image-files.js';
 
@@ -110,12 +114,16 @@ export function modcrop(t: Tensor<Float32Array>, scale: number): Tensor<Float32A
   return new Tensor(t.channels, h, w, out);
 }
 
-/** Both models' outputs as 8-bit images (float tensors holding integers 0..255). */
+/** Both models' outputs as 8-bit images (float tensors holding integers 0..255), run in tiles to bound memory. */
 function runModels(lr: Tensor<Float32Array>, options: EvaluateOptions): { fp32?: Tensor<Float32Array>; int8?: Tensor<Float32Array> } {
-  const as8Bit = (t: Tensor<Float32Array | Uint8Array>) => new Tensor(3, t.height, t.width, Float32Array.from(t.data, toByte));
+  const run = (loaded: LoadedModel) => {
+    const { config } = loaded.model;
+    const out = forwardTiled((t) => forwardModel(loaded, t), lr, config.scale, EVAL_TILE_SIZE, receptiveFieldRadius(config));
+    return new Tensor(3, out.height, out.width, Float32Array.from(out.data, toByte));
+  };
   return {
-    fp32: options.fp32 ? as8Bit(forwardModel({ precision: 'fp32', model: options.fp32 }, lr)) : undefined,
-    int8: options.int8 ? as8Bit(forwardModel({ precision: 'int8', model: options.int8 }, lr)) : undefined,
+    fp32: options.fp32 ? run({ precision: 'fp32', model: options.fp32 }) : undefined,
+    int8: options.int8 ? run({ precision: 'int8', model: options.int8 }) : undefined,
   };
 }
 

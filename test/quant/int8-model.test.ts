@@ -46,6 +46,17 @@ describe('max calibration', () => {
     expect(calibration.images).toBe(3);
   });
 
+  it('gives the same maxima whatever the tile size (only tile cores count)', () => {
+    const image = syntheticImage(37, 45, random);
+    const whole = new MaxCalibrator(fp32, 1000);
+    whole.addImage(image);
+    for (const tileSize of [7, 16]) {
+      const tiled = new MaxCalibrator(fp32, tileSize);
+      tiled.addImage(image);
+      expect(tiled.result().maxAbs).toEqual(whole.result().maxAbs);
+    }
+  });
+
   it('refuses to quantize when a tensor is always zero (blank calibration images)', () => {
     const stats = { ...calibration, maxAbs: { ...calibration.maxAbs, 'tail.1': 0 } };
     expect(() => quantizeModel(fp32Blob, stats)).toThrow(QuantizationError);
