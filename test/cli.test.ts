@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { msrn } from './helpers/cli.js';
+import { agreement } from './helpers/random.js';
 import { decodeImage } from '../src/image/codec.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
@@ -18,14 +19,8 @@ describe('msrn upscale, end to end', () => {
     const actual = decodeImage(readFileSync(out));
     const expected = decodeImage(readFileSync(e2e('expected.png')));
     expect([actual.width, actual.height]).toEqual([expected.width, expected.height]);
-    let identical = 0;
-    let worst = 0;
-    for (let i = 0; i < actual.data.length; i++) {
-      const d = Math.abs(actual.data[i] - expected.data[i]);
-      if (d === 0) identical++;
-      worst = Math.max(worst, d);
-    }
-    expect(identical / actual.data.length).toBeGreaterThanOrEqual(0.999);
+    const { identical, worst } = agreement(actual.data, expected.data);
+    expect(identical).toBeGreaterThanOrEqual(0.999);
     expect(worst).toBeLessThanOrEqual(1);
     expect(readdirSync(dir)).toEqual(['out.png']); // no temporary file left behind
   });

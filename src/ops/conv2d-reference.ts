@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, TypedBuffer } from '../tensor/tensor.js';
 
 /**
  * The definition of conv2d that every fast kernel is checked against: PyTorch's Conv2d with
@@ -17,34 +17,59 @@ export function conv2dF32Reference(
   kernelSize: number,
   relu: boolean,
 ): void {
-  const { channels: cin, height, width } = input;
-  const cout = output.channels;
-  checkConvShapes(cin, cout, kernelSize, weight.length, bias.length);
-  if (output.height !== height || output.width !== width) {
-    throw new RangeError(`conv2d: output is ${output.height}x${output.width}, input is ${height}x${width}`);
-  }
-  const pad = (kernelSize - 1) / 2;
-  const src = input.data;
-  const dst = output.data;
-  for (let co = 0; co < cout; co++) {
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        let sum = bias[co];
-        for (let ci = 0; ci < cin; ci++) {
-          for (let ky = 0; ky < kernelSize; ky++) {
-            const iy = y + ky - pad;
-            if (iy < 0 || iy >= height) continue;
-            for (let kx = 0; kx < kernelSize; kx++) {
-              const ix = x + kx - pad;
-              if (ix < 0 || ix >= width) continue;
-              const w = weight[((co * cin + ci) * kernelSize + ky) * kernelSize + kx];
-              sum += w * src[(ci * height + iy) * width + ix];
-            }
-          }
-        }
-        dst[(co * height + y) * width + x] = relu && sum < 0 ? 0 : sum;
+  checkReferenceShapes(input, weight, bias, output, kernelSize);
+  for (let co = 0; co < output.channels; co++) {
+    for (let y = 0; y < output.height; y++) {
+      for (let x = 0; x < output.width; x++) {
+        const sum = convSumAt(input, weight, kernelSize, co, y, x, bias[co]);
+        output.data[(co * output.height + y) * output.width + x] = relu && sum < 0 ? 0 : sum;
       }
     }
+  }
+}
+
+/**
+ * `initial` + sum over (ci, ky, kx) of w[co, ci, ky, kx] * in[ci, y + ky - p, x + kx - p] for one
+ * output position, out-of-image taps skipped (zero padding). In float64, so exact for the int8
+ * path's integers too: the shared inner loop of both reference convs.
+ */
+export function convSumAt(
+  input: Tensor<TypedBuffer>,
+  weight: ArrayLike<number>,
+  kernelSize: number,
+  co: number,
+  y: number,
+  x: number,
+  initial: number,
+): number {
+  const { channels: cin, height, width } = input;
+  const pad = (kernelSize - 1) / 2;
+  let sum = initial;
+  for (let ci = 0; ci < cin; ci++) {
+    for (let ky = 0; ky < kernelSize; ky++) {
+      const iy = y + ky - pad;
+      if (iy < 0 || iy >= height) continue;
+      for (let kx = 0; kx < kernelSize; kx++) {
+        const ix = x + kx - pad;
+        if (ix < 0 || ix >= width) continue;
+        sum += weight[((co * cin + ci) * kernelSize + ky) * kernelSize + kx] * input.data[(ci * height + iy) * width + ix];
+      }
+    }
+  }
+  return sum;
+}
+
+/** The checks of both reference convs: weight and bias sizes, and an output as large as the input. */
+export function checkReferenceShapes(
+  input: Tensor<TypedBuffer>,
+  weight: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  output: Tensor<TypedBuffer>,
+  kernelSize: number,
+): void {
+  checkConvShapes(input.channels, output.channels, kernelSize, weight.length, bias.length);
+  if (output.height !== input.height || output.width !== input.width) {
+    throw new RangeError(`conv2d: output is ${output.height}x${output.width}, input is ${input.height}x${input.width}`);
   }
 }
 

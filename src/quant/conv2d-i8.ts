@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import { PackedConv2d, checkConvCall, conv2dRows } from '../ops/conv2d-core.js';
-import { checkConvShapes } from '../ops/conv2d-reference.js';
+import { checkReferenceShapes, convSumAt } from '../ops/conv2d-reference.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference } from './requantize.js';
 
 /**
@@ -53,25 +53,12 @@ export function conv2dI8Reference(
   output: IntTensor,
   kernelSize: number,
 ): void {
-  const { channels: cin, height, width } = input;
-  const cout = output.channels;
-  checkConvShapes(cin, cout, kernelSize, weight.length, bias.length);
-  const pad = (kernelSize - 1) / 2;
-  for (let co = 0; co < cout; co++) {
+  checkReferenceShapes(input, weight, bias, output, kernelSize);
+  const { height, width } = output;
+  for (let co = 0; co < output.channels; co++) {
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
-        let acc = bias[co];
-        for (let ci = 0; ci < cin; ci++) {
-          for (let ky = 0; ky < kernelSize; ky++) {
-            const iy = y + ky - pad;
-            if (iy < 0 || iy >= height) continue;
-            for (let kx = 0; kx < kernelSize; kx++) {
-              const ix = x + kx - pad;
-              if (ix < 0 || ix >= width) continue;
-              acc += weight[((co * cin + ci) * kernelSize + ky) * kernelSize + kx] * input.data[(ci * height + iy) * width + ix];
-            }
-          }
-        }
+        const acc = convSumAt(input, weight, kernelSize, co, y, x, bias[co]);
         const v = multiplyByQuantizedMultiplierReference(acc, multiplier[co], shift[co]);
         output.data[(co * height + y) * width + x] = Math.min(hi, Math.max(lo, v));
       }

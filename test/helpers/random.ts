@@ -55,3 +55,16 @@ export function syntheticImage(height: number, width: number, random: () => numb
   }
   return new Tensor(3, height, width, data);
 }
+
+/** How two 8-bit images (or any value arrays) agree: the fraction of identical values and the largest difference. */
+export function agreement(a: ArrayLike<number>, b: ArrayLike<number>): { identical: number; worst: number } {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let same = 0;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (d === 0) same++;
+    worst = Math.max(worst, d);
+  }
+  return { identical: same / a.length, worst };
+}

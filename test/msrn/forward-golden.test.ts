@@ -5,6 +5,8 @@ import { loadModelF32 } from '../../src/msrn/model-f32.js';
 import { writeWeightBlob } from '../../src/msrn/weights-blob.js';
 import { fixtureStateDict, stateDictCrc32 } from '../helpers/fixture-weights.js';
 import { fp32Cases } from '../helpers/fixtures.js';
+import { agreement, maxAbsError } from '../helpers/random.js';
+import { toByte } from '../../src/image/pixels.js';
 
 /**
  * Rung 2 of the correctness ladder: the fp32 forward pass equals PyTorch's (tools/make_fixtures.py)
@@ -23,19 +25,10 @@ describe('fp32 forward matches PyTorch on golden fixtures', () => {
       const output = forwardF32(model, new Tensor(c, h, w, fixture.input));
       expect(output.shape).toEqual(fixture.outputShape);
 
-      let maxAbs = 0;
-      let identical = 0;
-      let maxRounded = 0;
-      const round8 = (v: number) => Math.round(Math.min(255, Math.max(0, v)));
-      for (let i = 0; i < output.data.length; i++) {
-        maxAbs = Math.max(maxAbs, Math.abs(output.data[i] - fixture.output[i]));
-        const d = Math.abs(round8(output.data[i]) - round8(fixture.output[i]));
-        if (d === 0) identical++;
-        maxRounded = Math.max(maxRounded, d);
-      }
-      expect(maxAbs).toBeLessThanOrEqual(1e-3);
-      expect(identical / output.data.length).toBeGreaterThanOrEqual(0.999);
-      expect(maxRounded).toBeLessThanOrEqual(1);
+      expect(maxAbsError(output.data, fixture.output)).toBeLessThanOrEqual(1e-3);
+      const rounded = agreement(Uint8Array.from(output.data, toByte), Uint8Array.from(fixture.output, toByte));
+      expect(rounded.identical).toBeGreaterThanOrEqual(0.999);
+      expect(rounded.worst).toBeLessThanOrEqual(1);
     });
   }
 });
