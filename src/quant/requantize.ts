@@ -62,22 +62,32 @@ export function quantizeMultiplier(real: number): QuantizedMultiplier {
  * gemmlowp's rounding, exactly, in doubles.
  */
 export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shift: number): number {
-  let a = shift > 0 ? x * 2 ** shift : x;
+  let a = shift > 0 ? x * POW2[shift] : x;
   if (a > INT32_MAX) a = INT32_MAX;
   else if (a < INT32_MIN) a = INT32_MIN;
   const high = saturatingRoundingDoublingHighMul(a, multiplier);
   return shift < 0 ? roundingDivideByPOT(high, -shift) : high;
 }
 
+/** 2^0 .. 2^31, so hot paths never call Math.pow. */
+const POW2 = Float64Array.from({ length: 32 }, (_, i) => 2 ** i);
+const TWO_21 = 2097152;
+const TWO_MINUS_31 = 2 ** -31;
+
 /** trunc((a * b + nudge) / 2^31) for int32 a, b, exact although a * b needs up to 62 bits. */
 export function saturatingRoundingDoublingHighMul(a: number, b: number): number {
+  const nudge = (a >= 0) === (b >= 0) || a === 0 || b === 0 ? TWO_30 : 1 - TWO_30;
+  if (a < TWO_21 && a > -TWO_21) {
+    // Fast path (most conv accumulators): |a * b| < 2^52, so the product and the nudged sum are
+    // exact doubles, and scaling by 2^-31 is exact too.
+    return ((a * b + nudge) * TWO_MINUS_31) | 0; // | 0 truncates toward zero (and never gives -0)
+  }
   if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
   // a * b = a * bHigh * 2^16 + a * bLow: both partial products stay below 2^47.
-  const bHigh = Math.floor(b / 65536);
-  const bLow = b - bHigh * 65536;
+  const bHigh = b >> 16;
+  const bLow = b & 0xffff;
   const high = a * bHigh;
   const low = a * bLow;
-  const nudge = (a >= 0) === (b >= 0) || a === 0 || b === 0 ? TWO_30 : 1 - TWO_30;
   // high * 2^16 = q * 2^31 + r * 2^16 with 0 <= r < 2^15, so the total is q * 2^31 + rest.
   const q = Math.floor(high / 32768);
   const rest = (high - q * 32768) * 65536 + low + nudge;
@@ -89,7 +99,7 @@ export function saturatingRoundingDoublingHighMul(a: number, b: number): number 
 }
 
 export function roundingDivideByPOT(x: number, exponent: number): number {
-  const mask = 2 ** exponent - 1;
+  const mask = exponent >= 31 ? 0x7fffffff : (1 << exponent) - 1;
   const remainder = x & mask;
   const threshold = (mask >> 1) + (x < 0 ? 1 : 0);
   return (x >> exponent) + (remainder > threshold ? 1 : 0);

@@ -67,12 +67,14 @@ describe('addI8', () => {
     const params = quantizeAdd(sa, sx, so);
     const a = new Tensor(2, 7, 9, int8(126));
     const x = new Tensor(2, 7, 9, int8(126));
+    a.data.set([-127, 127, 0, -128], 0); // the extremes, and -128 which no layer writes but a caller could
+    x.data.set([-127, 127, -128, 0], 0);
     const expected = zerosI8(2, 7, 9);
     const actual = zerosI8(2, 7, 9);
     addI8Reference(a, x, params, expected);
     addI8(a, x, params, actual);
     expect(actual.data).toEqual(expected.data);
-    for (let i = 0; i < 126; i++) {
+    for (let i = 4; i < 126; i++) {
       const real = Math.max(-127 * so, Math.min(127 * so, a.data[i] * sa + x.data[i] * sx));
       expect(Math.abs(actual.data[i] * so - real)).toBeLessThanOrEqual(so / 2 + 1e-9);
     }
