@@ -63,6 +63,11 @@ def parse_args(argv=None):
     p.add_argument("--eval-every", type=int, default=1000)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--no-benchmark", action="store_true", help="skip data/benchmark in evals")
+    p.add_argument("--reschedule", action="store_true",
+                   help="with --resume: replace the checkpoint's LR schedule by --lr/--min-lr/--warmup/"
+                        "--total-steps, counted from the current step (warm-up and cosine start again)")
+    p.add_argument("--from-best", action="store_true",
+                   help="with --resume: continue from the best dev weights (--best) instead of the latest ones")
     return p.parse_args(argv)
 
 
@@ -274,6 +279,8 @@ def atomic_save(obj, path):
 
 
 def lr_at(step, a):
+    """Linear warm-up then cosine decay; a rescheduled run counts both from its "start" step."""
+    step -= a.get("start", 0)
     if step < a["warmup"]:
         return a["lr"] * (step + 1) / a["warmup"]
     t = min(1.0, (step - a["warmup"]) / max(1, a["total_steps"] - a["warmup"]))
@@ -291,7 +298,14 @@ def main():
         for k in ("scale", "n_feats", "n_blocks"):
             if ckpt["args"][k] != getattr(a, k):
                 sys.exit(f"--{k} {getattr(a, k)} != checkpoint's {ckpt['args'][k]}")
-        sched = {k: ckpt["args"][k] for k in sched_keys}  # schedule is fixed by the first run
+        if a.reschedule:
+            # A new warm-up + cosine from here, over --total-steps more steps.
+            sched = {**{k: getattr(a, k) for k in sched_keys}, "start": ckpt["step"]}
+            sched["total_steps"] = a.total_steps
+        else:
+            # The schedule is fixed by the run that set it (first run, or the last --reschedule).
+            sched = {k: ckpt["args"][k] for k in sched_keys}
+            sched["start"] = ckpt["args"].get("start", 0)
         log(f"resuming {a.ckpt} at step {ckpt['step']} (elapsed {ckpt['elapsed'] / 3600:.2f} h)")
     else:
         if a.resume:
@@ -309,8 +323,13 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=sched["lr"], betas=(0.9, 0.999))
     step, elapsed0, evals, best = 0, 0.0, [], -1.0
     if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
+        if a.from_best:
+            # The latest Adam moments belong to other weights: start them afresh.
+            model.load_state_dict(torch.load(a.best, map_location="cpu"))
+            log(f"continuing from the best dev weights {a.best} (best dev PSNR {ckpt['best_psnr']:.3f}), fresh optimizer")
+        else:
+            model.load_state_dict(ckpt["model"])
+            opt.load_state_dict(ckpt["optimizer"])
         step, elapsed0, evals, best = ckpt["step"], ckpt["elapsed"], ckpt["evals"], ckpt["best_psnr"]
         torch.set_rng_state(ckpt["rng"]["torch"])
         if device.type == "cuda" and ckpt["rng"].get("cuda") is not None:
@@ -384,7 +403,8 @@ def main():
             msg += " [best]"
         log(msg + f" ({time.time() - t:.1f} s)")
 
-    end = sched["total_steps"] if not a.max_steps else min(a.max_steps, sched["total_steps"])
+    last_step = sched.get("start", 0) + sched["total_steps"]
+    end = last_step if not a.max_steps else min(a.max_steps, last_step)
     if step == 0:
         evaluate(None)
     loss_sum, loss_n, t_log, steps_log = 0.0, 0, time.time(), 0
@@ -409,7 +429,7 @@ def main():
         if step % a.log_every == 0:
             dt = (time.time() - t_log) / max(1, steps_log)
             last_loss = loss_sum / max(1, loss_n)
-            log(f"step {step}/{sched['total_steps']} l1 {last_loss:.4f} lr {lr_now:.2e} "
+            log(f"step {step}/{last_step} l1 {last_loss:.4f} lr {lr_now:.2e} "
                 f"{dt:.3f} s/step elapsed {elapsed() / 3600:.2f} h")
             loss_sum, loss_n, t_log, steps_log = 0.0, 0, time.time(), 0
         if step % a.eval_every == 0 or step == end:

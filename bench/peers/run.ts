@@ -1,0 +1,253 @@
+/**
+ * msrn-ts next to other engines: `npm run bench:peers` (install the peers first:
+ * `npm --prefix bench/peers install`, see bench/peers/README.md).
+ *
+ * The same weights (seeded random weights of the model card's config, or --weights) and the
+ * same 270x480 frame go through msrn-ts (fp32 and int8, 1 thread), onnxruntime-node (1 and 2
+ * threads), onnxruntime-web (wasm), tfjs-backend-wasm, tfjs-backend-cpu and PyTorch. Every
+ * output is checked against msrn-ts fp32 (max abs difference on the 0..255 output); times are
+ * medians of interleaved rounds (tinybench, task order rotated each round).
+ *
+ * Options (after `npm run bench:peers --`):
+ *   --rounds N       interleaved rounds (default 3; tfjs-backend-cpu runs in the first only)
+ *   --weights F      an fp32 weight blob instead of seeded random weights
+ *   --onnx F         an ONNX export of those weights (default: tools/export_onnx.py makes one)
+ *   --python P       the Python with torch (default /usr/bin/python3)
+ *   --skip a,b       engines to leave out, by name prefix (e.g. tfjs-backend-cpu,PyTorch)
+ *   --quick          1 round on a 68x120 frame: checks that everything runs; nothing written
+ *
+ * Writes bench/results/peers.md, bench/results/peers.svg and bench/results/peers-<YYYY-MM-DD>.json.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tensor, forwardF32, forwardInt8, readWeightBlob } from 'msrn-ts/core';
+import { FRAME_HEIGHT, FRAME_WIDTH, argNumber, argValue, buildModels, syntheticFrame } from '../lib/setup.js';
+import { THREADS_PENDING, createThreadedForward } from '../lib/threads.js';
+import { TimedTask, timeInterleaved } from '../lib/timing.js';
+import { Bar, CpuMeter, barChartSvg, fmt, isoDay, machineHeader, machineInfo, markdownTable, round, writeResult } from '../lib/report.js';
+import { Engine, EngineOrSkip, Frame, exportOnnx, onnxruntimeNode, onnxruntimeWeb, pytorch, tfjs, writeRawInput } from './engines.js';
+
+const quick = process.argv.includes('--quick');
+const rounds = argNumber('rounds', quick ? 1 : 3);
+const H = quick ? 68 : FRAME_HEIGHT;
+const W = quick ? 120 : FRAME_WIDTH;
+const python = argValue('python') ?? '/usr/bin/python3';
+const skip = (argValue('skip') ?? '').split(',').filter(Boolean);
+
+interface Row {
+  engine: string;
+  threads: number;
+  detail: string;
+  ms: number | null;
+  gflops: number | null;
+  /** msrn-ts fp32 1-thread time / this time: > 1 is faster than msrn-ts */
+  speedVsMsrn: number | null;
+  maxAbsDiff: number | null;
+  runs: number;
+  note: string;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`output sizes differ: ${a.length} vs ${b.length}`);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= max)) max = d; // NaN counts as the largest difference
+  }
+  return max;
+}
+
+function msrnEngine(name: string, precision: 'fp32' | 'int8', fn: () => Tensor<Float32Array> | Tensor<Uint8Array>): Engine {
+  const run = async () => {
+    const out = fn();
+    return { output: out.data };
+  };
+  return {
+    engine: name,
+    threads: 1,
+    detail: precision === 'fp32' ? 'forwardF32' : 'forwardInt8 (u8 output; its diff is the int8 quantization error, not an engine mismatch)',
+    warmup: async () => void (await run()),
+    run,
+  };
+}
+
+async function main(): Promise<void> {
+  const machine = await machineInfo();
+  const started = performance.now();
+  const models = buildModels(argValue('weights'));
+  const blob = readWeightBlob(models.fp32Bytes);
+  const input = syntheticFrame(H, W);
+  const frame: Frame = { input, scale: models.config.scale };
+  const gflop = (2 * models.macsPerPixel * H * W) / 1e9;
+  const work = mkdtempSync(join(tmpdir(), 'msrn-peers-'));
+  const log = (line: string) => process.stderr.write(`  ${line} (load ${loadavg()[0].toFixed(2)})\n`);
+
+  try {
+    const blobPath = join(work, 'model.bin');
+    writeFileSync(blobPath, models.fp32Bytes);
+    const inputPath = join(work, 'input.f32');
+    writeRawInput(inputPath, input);
+
+    const want = (engine: string) => !skip.some((s) => engine.toLowerCase().startsWith(s.toLowerCase()));
+    const candidates: EngineOrSkip[] = [];
+    candidates.push(msrnEngine('msrn-ts', 'fp32', () => forwardF32(models.fp32, input)));
+    candidates.push(msrnEngine('msrn-ts int8', 'int8', () => forwardInt8(models.int8, input)));
+    const nThreads = Math.max(2, cpus().length);
+    const threaded = await createThreadedForward(models, input, 'fp32', nThreads);
+    if (threaded) {
+      candidates.push({
+        engine: 'msrn-ts',
+        threads: nThreads,
+        detail: 'worker pool',
+        warmup: async () => void (await threaded.run()),
+        run: async () => ({ output: (await threaded.run()).data }),
+        close: () => threaded.close(),
+      });
+    } else {
+      candidates.push({ engine: 'msrn-ts', threads: nThreads, skipped: THREADS_PENDING });
+    }
+
+    log('exporting ONNX');
+    const onnx = argValue('onnx') ?? exportOnnx(python, blobPath, join(work, 'model.onnx'));
+    const tryEngine = async (engine: string, threads: number, make: () => Promise<EngineOrSkip> | EngineOrSkip): Promise<EngineOrSkip> => {
+      if (!want(engine)) return { engine, threads, skipped: 'left out (--skip)' };
+      try {
+        return await make();
+      } catch (error) {
+        return { engine, threads, skipped: `failed to start: ${(error as Error).message.split('\n')[0]}` };
+      }
+    };
+    candidates.push(await tryEngine('onnxruntime-node', 1, () => onnxruntimeNode(onnx, frame, 1)));
+    candidates.push(await tryEngine('onnxruntime-node', 2, () => onnxruntimeNode(onnx, frame, 2)));
+    candidates.push(await tryEngine('onnxruntime-web (wasm)', 1, () => onnxruntimeWeb(onnx, frame)));
+    const warmupFrame = syntheticFrame(24, 24, 3);
+    candidates.push(await tryEngine('tfjs-backend-wasm', 1, () => tfjs('wasm', blob, frame, warmupFrame)));
+    candidates.push(await tryEngine('tfjs-backend-cpu', 1, () => tfjs('cpu', blob, frame, warmupFrame)));
+    const torchOut = join(work, 'torch-out.f32');
+    candidates.push(await tryEngine('PyTorch (CPU)', 1, () => pytorch(python, blobPath, inputPath, torchOut, frame, 1)));
+    candidates.push(await tryEngine('PyTorch (CPU)', 2, () => pytorch(python, blobPath, inputPath, torchOut, frame, 2)));
+
+    const engines = candidates.filter((c): c is Engine => 'run' in c);
+    const label = (e: { engine: string; threads: number }) => `${e.engine}, ${e.threads} thread${e.threads === 1 ? '' : 's'}`;
+
+    // Warm-up (untimed), which also checks that every engine runs; one that throws is skipped.
+    const failed = new Map<string, string>();
+    for (const e of engines) {
+      log(`warm-up: ${label(e)}`);
+      try {
+        await e.warmup();
+      } catch (error) {
+        failed.set(label(e), `failed in warm-up: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    const timed = engines.filter((e) => !failed.has(label(e)));
+    const outputs = new Map<string, Float32Array | Uint8Array>();
+    const tasks: TimedTask[] = timed.map((e) => ({
+      name: label(e),
+      async: true,
+      maxRounds: e.maxRounds,
+      fn: async () => {
+        const result = await e.run();
+        outputs.set(label(e), result.output);
+        return result.ms !== undefined ? { overriddenDuration: result.ms } : undefined;
+      },
+    }));
+    const meter = new CpuMeter();
+    const timings = await timeInterleaved(tasks, {
+      rounds,
+      iterations: 1,
+      warmupIterations: 0,
+      onRound: (r, n) => log(`round ${r}/${n}`),
+    });
+    const others = meter.otherCores();
+    for (const e of engines) await e.close?.();
+
+    const reference = outputs.get(label(engines[0]))!;
+    const refMs = timings.get(label(engines[0]))!.medianMs;
+    let refMin = Infinity;
+    let refMax = -Infinity;
+    for (const v of reference) (refMin = Math.min(refMin, v)), (refMax = Math.max(refMax, v));
+    const rows: Row[] = candidates.map((c) => {
+      const name = label(c);
+      const t = timings.get(name);
+      if (!('run' in c) || !t) {
+        const note = 'skipped' in c ? c.skipped : (failed.get(name) ?? 'not measured');
+        return { engine: c.engine, threads: c.threads, detail: 'detail' in c ? c.detail : '', ms: null, gflops: null, speedVsMsrn: null, maxAbsDiff: null, runs: 0, note };
+      }
+      return {
+        engine: c.engine,
+        threads: c.threads,
+        detail: c.detail,
+        ms: round(t.medianMs, 1),
+        gflops: round(gflop / (t.medianMs / 1e3), 3),
+        speedVsMsrn: round(refMs / t.medianMs, 3),
+        maxAbsDiff: Number(maxAbsDiff(outputs.get(name)!, reference).toPrecision(3)),
+        runs: t.samples,
+        note: '',
+      };
+    });
+
+    machine.loadEnd = loadavg().map((v) => round(v, 2));
+    const seconds = (performance.now() - started) / 1000;
+    const reproduce = `npm --prefix bench/peers install && npm run bench:peers${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+    const header = [
+      '# msrn-ts and peer engines',
+      '',
+      machineHeader(machine),
+      `- model: MSRN n_feats ${models.config.nFeats}, n_blocks ${models.config.nBlocks}, x${models.config.scale}; weights: ${models.source}`,
+      `- frame: ${H}x${W} LR -> ${H * models.config.scale}x${W * models.config.scale}, ${fmt(gflop, 2)} GFLOP (2 x ${models.macsPerPixel.toLocaleString('en-US')} MACs x ${(H * W).toLocaleString('en-US')} pixels)${quick ? ' (--quick: a small frame, numbers not comparable)' : ''}`,
+      `- method: same weights and input everywhere; ${rounds} interleaved rounds, median; ms/frame is the forward call (input tensor in, output data out), not model loading; max abs diff: against msrn-ts fp32, on the raw output (it spans ${fmt(refMin, 1)}..${fmt(refMax, 1)} of 0..255)`,
+      `- load during the timed rounds: other processes kept ${fmt(others, 2)} of ${machine.cores} cores busy on average (this counts the PyTorch subprocesses too); the 2-thread rows compete with them for a core, so they understate what 2 free cores give`,
+      `- reproduce: \`${reproduce}\``,
+    ].join('\n');
+    const table = markdownTable(
+      ['engine', 'threads', 'ms / frame', 'GFLOP/s', 'speed vs msrn-ts 1 thread', 'max abs diff', 'runs', 'notes'],
+      rows.map((r) => [
+        r.engine,
+        String(r.threads),
+        r.ms !== null ? fmt(r.ms, 0) : '-',
+        r.gflops !== null ? fmt(r.gflops, 2) : '-',
+        r.speedVsMsrn !== null ? `${fmt(r.speedVsMsrn, 2)}x` : '-',
+        r.maxAbsDiff !== null ? r.maxAbsDiff.toExponential(2) : '-',
+        String(r.runs),
+        r.note || r.detail,
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    );
+    const footer = `_load average at end: ${machine.loadEnd.join(' / ')}; took ${fmt(seconds, 0)} s. Chart: peers.svg._`;
+    const markdown = `${header}\n\n${table}\n\n${footer}\n`;
+    console.log('\n' + markdown);
+
+    const bars: Bar[] = rows.map((r) => ({
+      label: `${r.engine}, ${r.threads}T`,
+      value: r.gflops ?? NaN,
+      note: r.note.startsWith('not measured: the worker pool') ? 'not measured yet (worker pool pending)' : r.note ? 'not measured (see peers.md)' : undefined,
+      highlight: r.engine.startsWith('msrn-ts'),
+    }));
+    const svg = barChartSvg(
+      `MSRN x2 (n_feats ${models.config.nFeats}, n_blocks ${models.config.nBlocks}), ${H}x${W} frame: GFLOP/s`,
+      'GFLOP/s',
+      bars,
+      `${machine.date.slice(0, 10)}, ${machine.cpu}, ${machine.cores} cores, ${fmt(others, 1)} of them kept busy by other processes meanwhile; median of ${rounds} interleaved rounds`,
+    );
+    if (quick) {
+      console.log('(--quick: results not written to bench/results)');
+      return;
+    }
+    const json = { machine, otherCoresDuringRounds: others, config: models.config, weights: models.source, frame: { height: H, width: W, gflop: round(gflop, 4) }, rounds, seconds: round(seconds, 1), rows };
+    const written = [
+      writeResult(`peers-${isoDay(machine.date)}.json`, JSON.stringify(json, null, 2) + '\n'),
+      writeResult('peers.md', markdown),
+      writeResult('peers.svg', svg),
+    ];
+    console.log(written.map((p) => `wrote ${p}`).join('\n'));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});
