@@ -56,3 +56,14 @@ def fixture_state_dict(reference_state_dict, seed):
             noise = noise + ref.numpy().astype(np.float32)
         out[name] = noise.astype(np.float32)
     return out
+
+
+def smooth_image(seed, h, w):
+    """Deterministic 0..255 HxWx3 uint8 image: hashed noise (as make_fixtures.fixture_input),
+    box-blurred twice so it looks more like a photo than like noise."""
+    key = hash32(np.uint32((seed * 1000003 + 1000) & 0xFFFFFFFF))
+    raw = (hash32(np.arange(3 * h * w, dtype=np.uint32) ^ key) >> np.uint32(24)).astype(np.float64)
+    img = raw.reshape(h, w, 3)
+    for _ in range(2):
+        img = (img + np.roll(img, 1, 0) + np.roll(img, -1, 0) + np.roll(img, 1, 1) + np.roll(img, -1, 1)) / 5
+    return np.clip(np.floor(img + 0.5), 0, 255).astype(np.uint8)

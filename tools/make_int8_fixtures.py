@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import int8_reference as R  # noqa: E402
 from blob_format import encode_container  # noqa: E402
-from fixture_weights import fixture_state_dict, hash32  # noqa: E402
+from fixture_weights import fixture_state_dict, smooth_image  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, "test", "fixtures", "int8")
@@ -48,16 +48,6 @@ CASES = [
 ]
 CALIB_IMAGES = [(24, 28, 901), (20, 32, 902), (28, 20, 903)]  # h, w, seed
 MAX_ABS_RTOL = 1e-3
-
-
-def smooth_image(seed, h, w):
-    """Deterministic 0..255 image: hashed noise (as make_fixtures.fixture_input), box-blurred twice."""
-    key = hash32(np.uint32((seed * 1000003 + 1000) & 0xFFFFFFFF))
-    raw = (hash32(np.arange(3 * h * w, dtype=np.uint32) ^ key) >> np.uint32(24)).astype(np.float64)
-    img = raw.reshape(h, w, 3)
-    for _ in range(2):
-        img = (img + np.roll(img, 1, 0) + np.roll(img, -1, 0) + np.roll(img, 1, 1) + np.roll(img, -1, 1)) / 5
-    return np.clip(np.floor(img + 0.5), 0, 255).astype(np.uint8)
 
 
 def calib_image(seed, h, w, stretch):

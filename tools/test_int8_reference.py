@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import int8_reference as R  # noqa: E402
 from blob_format import decode_container, encode_container  # noqa: E402
+from fixture_weights import smooth_image  # noqa: E402
 
 I32MIN, I32MAX = R.INT32_MIN, R.INT32_MAX
 
@@ -245,16 +246,6 @@ class GraphPieces(unittest.TestCase):
 # ---------------------------------------------------------------------------------------------
 # End to end with a Python-built blob
 # ---------------------------------------------------------------------------------------------
-
-def smooth_image(seed, h, w):
-    from fixture_weights import hash32
-    key = hash32(np.uint32((seed * 1000003 + 1000) & 0xFFFFFFFF))
-    raw = (hash32(np.arange(3 * h * w, dtype=np.uint32) ^ key) >> np.uint32(24)).astype(np.float64)
-    img = raw.reshape(h, w, 3)
-    for _ in range(2):
-        img = (img + np.roll(img, 1, 0) + np.roll(img, -1, 0) + np.roll(img, 1, 1) + np.roll(img, -1, 1)) / 5
-    return np.clip(np.floor(img + 0.5), 0, 255).astype(np.uint8)
-
 
 def fp32_blob_bytes(n, b, s, seed):
     import torch
