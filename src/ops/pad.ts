@@ -2,8 +2,8 @@ import { Tensor } from '../tensor/tensor.js';
 
 /**
  * Copies a CHW tensor (float32, or int8 for the int8 path) into a zero-padded float64 buffer, `pad` zeros on every side of
- * every channel plane, plus one spare zero at the end (the fast conv reads one pixel past the
- * last column of an odd-width row and discards it).
+ * every channel plane, plus spare zeros at the end (the fast conv computes up to 3 phantom
+ * pixels past the last column of a row, reading up to 3 elements past it, and discards them).
  *
  * The buffer is module-level scratch reused from call to call: convs run one at a time per
  * thread (each worker has its own module instance), and allocating a fresh buffer per layer
@@ -11,16 +11,17 @@ import { Tensor } from '../tensor/tensor.js';
  * next call.
  */
 let scratch = new Float64Array(0);
+const PAD_SPARE = 3;
 
 export function padToFloat64(input: Tensor<Float32Array | Int8Array | Uint8Array>, pad: number): Float64Array {
   const { channels, height, width } = input;
   const paddedWidth = width + 2 * pad;
   const paddedHeight = height + 2 * pad;
-  const needed = channels * paddedHeight * paddedWidth + 1;
+  const needed = channels * paddedHeight * paddedWidth + PAD_SPARE;
   if (scratch.length < needed) scratch = new Float64Array(needed);
   const out = scratch.subarray(0, needed);
   if (pad > 0) out.fill(0);
-  else out[needed - 1] = 0;
+  else out.fill(0, needed - PAD_SPARE);
   const src = input.data;
   for (let c = 0; c < channels; c++) {
     for (let y = 0; y < height; y++) {
