@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
-import { PackedConv2d, checkConvCall, conv2dRows } from '../ops/conv2d-core.js';
+import { PackedConv2d, RowEpilogue, checkConvCall, conv2dRows } from '../ops/conv2d-core.js';
+import { PackedPairConv2d, conv2dRowsPairs } from './conv2d-i8-packed.js';
 import { checkReferenceShapes, convSumAt } from '../ops/conv2d-reference.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference } from './requantize.js';
 
@@ -8,11 +9,14 @@ import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference }
  * int8 weights plus an int32 bias, zero padding, then per-output-channel requantization and a
  * clamp (ReLU is the clamp [0, 127]; the output image clamps to [0, 255]).
  *
- * The fast path reuses the register-blocked loop of conv2d-core.ts: int8 values are exact in
- * doubles and the sums stay far below 2^53, so the accumulators are the exact int32 sums.
+ * The fast path runs the loop of conv2d-i8-packed.ts (two channels per multiply-add) when the
+ * layer's sums allow it, else the fp32 engine's loop of conv2d-core.ts: int8 values are exact in
+ * doubles and the sums stay far below 2^53, so either way the accumulators are the exact sums.
  */
 export interface QuantizedConv2d {
   readonly packed: PackedConv2d;
+  /** the same weights two channels per double (conv2d-i8-packed.ts), when the layer allows it */
+  readonly pairs?: PackedPairConv2d | null;
   readonly multiplier: Int32Array;
   readonly shift: Int32Array;
   readonly lo: number;
@@ -27,7 +31,7 @@ export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTen
   const plane = height * width;
   const dst = output.data;
   const { multiplier, shift, lo, hi } = conv;
-  conv2dRows(input, conv.packed, (acc, stride, co0, lanes, y) => {
+  const epilogue: RowEpilogue = (acc, stride, co0, lanes, y) => {
     for (let lane = 0; lane < lanes; lane++) {
       const m = multiplier[co0 + lane];
       const e = shift[co0 + lane];
@@ -38,7 +42,9 @@ export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTen
         dst[o + x] = v < lo ? lo : v > hi ? hi : v;
       }
     }
-  });
+  };
+  if (conv.pairs) conv2dRowsPairs(input, conv.pairs, epilogue);
+  else conv2dRows(input, conv.packed, epilogue);
 }
 
 /** The same conv as plain loops with BigInt requantization: slow and obviously right. */

@@ -1,6 +1,7 @@
 import { packConv2d } from '../ops/conv2d-core.js';
 import { MsrnConfig, upsamplerStages } from '../msrn/config.js';
 import { QuantizedConv2d } from './conv2d-i8.js';
+import { packConv2dI8Pairs } from './conv2d-i8-packed.js';
 import { int8Graph } from './graph.js';
 import { Int8ModelData } from './quantize.js';
 import { readInt8Blob } from './int8-blob.js';
@@ -28,8 +29,11 @@ export function buildInt8Model(data: Int8ModelData): Int8Model {
   const graph = int8Graph(data.config);
   const convs = new Map<string, QuantizedConv2d>();
   for (const spec of graph.convs) {
+    const weight = get<Int8Array>(`${spec.prefix}.weight`);
+    const bias = get<Int32Array>(`${spec.prefix}.bias`);
     convs.set(spec.prefix, {
-      packed: packConv2d(get<Int8Array>(`${spec.prefix}.weight`), get<Int32Array>(`${spec.prefix}.bias`), spec.outChannels, spec.inChannels, spec.kernelSize),
+      packed: packConv2d(weight, bias, spec.outChannels, spec.inChannels, spec.kernelSize),
+      pairs: packConv2dI8Pairs(weight, bias, spec.outChannels, spec.inChannels, spec.kernelSize),
       multiplier: get<Int32Array>(`${spec.prefix}.multiplier`),
       shift: get<Int32Array>(`${spec.prefix}.shift`),
       lo: spec.lo,

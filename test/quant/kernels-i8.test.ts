@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor, zerosI8, zerosU8 } from '../../src/tensor/tensor.js';
-import { packConv2d } from '../../src/ops/conv2d-core.js';
+import { RowEpilogue, conv2dRows, packConv2d } from '../../src/ops/conv2d-core.js';
 import { conv2dI8, conv2dI8Reference } from '../../src/quant/conv2d-i8.js';
+import { conv2dRowsPairs, packConv2dI8Pairs } from '../../src/quant/conv2d-i8-packed.js';
 import { addI8, addI8Reference } from '../../src/quant/add-i8.js';
 import { quantizeAdd, quantizeMultiplier } from '../../src/quant/index.js';
 import { rng } from '../helpers/random.js';
@@ -37,10 +38,15 @@ describe('conv2dI8 (fast) equals the reference bit for bit', () => {
         }
         const expected = zerosI8(cout, h, w);
         conv2dI8Reference(input, weight, bias, multiplier, shift, lo, hi, expected, k);
-        const actual = zerosI8(cout, h, w);
-        actual.data.fill(99);
-        conv2dI8(input, { packed: packConv2d(weight, bias, cout, cin, k), multiplier, shift, lo, hi }, actual);
-        expect(actual.data).toEqual(expected.data);
+        const pairs = packConv2dI8Pairs(weight, bias, cout, cin, k);
+        expect(pairs).not.toBeNull();
+        for (const variant of [{}, { pairs }]) {
+          // Both fast loops: one channel per multiply-add, and two (the packed pairs).
+          const actual = zerosI8(cout, h, w);
+          actual.data.fill(99);
+          conv2dI8(input, { packed: packConv2d(weight, bias, cout, cin, k), multiplier, shift, lo, hi, ...variant }, actual);
+          expect(actual.data).toEqual(expected.data);
+        }
       });
     }
   }
@@ -54,10 +60,40 @@ describe('conv2dI8 (fast) equals the reference bit for bit', () => {
     const shift = new Int32Array(3).fill(m.shift);
     const expected = zerosU8(3, 4, 5);
     conv2dI8Reference(input, weight, bias, multiplier, shift, 0, 255, expected, 1);
-    const actual = zerosU8(3, 4, 5);
-    conv2dI8(input, { packed: packConv2d(weight, bias, 3, 3, 1), multiplier, shift, lo: 0, hi: 255 }, actual);
-    expect(actual.data).toEqual(expected.data);
+    for (const pairs of [null, packConv2dI8Pairs(weight, bias, 3, 3, 1)]) {
+      const actual = zerosU8(3, 4, 5);
+      conv2dI8(input, { packed: packConv2d(weight, bias, 3, 3, 1), multiplier, shift, lo: 0, hi: 255, pairs }, actual);
+      expect(actual.data).toEqual(expected.data);
+    }
     expect(expected.data.some((v) => v > 127)).toBe(true); // really uses the u8 range
+  });
+});
+
+describe('packConv2dI8Pairs', () => {
+  it('packs only when the sums provably fit, and the extremes still come out exact', () => {
+    expect(packConv2dI8Pairs(new Int8Array(9), Int32Array.from([2 ** 30]), 1, 1, 3)).toBeNull();
+    // All weights -127 or 127 and a u8 input of 255: the largest sums the bound allows for.
+    const cin = 32;
+    const k = 5;
+    const cout = 8;
+    const weight = Int8Array.from({ length: cout * cin * k * k }, (_, i) => (i % 3 === 0 ? -127 : 127));
+    const bias = Int32Array.from({ length: cout }, (_, i) => (i % 2 ? 1 : -1) * 5_000_000);
+    const pairs = packConv2dI8Pairs(weight, bias, cout, cin, k)!;
+    expect(pairs.shift).toBeLessThanOrEqual(26);
+    const input = new Tensor(cin, 6, 7, new Uint8Array(cin * 42).fill(255));
+    // Compare the raw accumulators of both loops, row by row: they must be the exact sums.
+    const collect = (run: (epilogue: RowEpilogue) => void) => {
+      const rows: number[][] = [];
+      run((acc, stride, co0, lanes, y) => {
+        for (let lane = 0; lane < lanes; lane++) rows[(co0 + lane) * 6 + y] = Array.from(acc.subarray(lane * stride, lane * stride + 7));
+      });
+      return rows;
+    };
+    const plain = collect((e) => conv2dRows(input, packConv2d(weight, bias, cout, cin, k), e));
+    const packed = collect((e) => conv2dRowsPairs(input, pairs, e));
+    expect(packed).toEqual(plain);
+    // Interior pixels see all 800 taps: |sum| reaches 5e6 + 800 * 127 * 255 / 3 or so.
+    expect(Math.max(...plain.flat().map(Math.abs))).toBeGreaterThan(10_000_000);
   });
 });
 
