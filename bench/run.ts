@@ -4,9 +4,9 @@
  *   (a) every conv shape of MSRN-small (n_feats 16, n_blocks 2, x2), fp32 and int8, on the
  *       270x480 LR frame (the HR conv on 540x960): ms per call, GFLOP/s (GOP/s for int8)
  *   (b) the other ops: pixelShuffle, residual add, mean shift, the conv's padding prologue
- *   (c) the whole network on one 270x480 frame, fp32 and int8, 1 thread (N threads once the
- *       worker pool exists, see lib/threads.ts): forward only, and upscale() with PNG decode
- *       and encode as the CLI does it
+ *   (c) the whole network on one 270x480 frame, fp32 and int8: forward only and upscale() with
+ *       PNG decode and encode as the CLI does it, on 1 thread, and through the worker pool on
+ *       N threads (lib/threads.ts)
  *
  * Options (after `npm run bench --`):
  *   --rounds N     interleaved rounds per section (default 3)
