@@ -3,7 +3,7 @@ import { rgbaToTensor } from './image/pixels.js';
 import { imresizeBicubic } from './image/resize.js';
 import { buildModelF32 } from './msrn/model-f32.js';
 import { readWeightBlob } from './msrn/weights-blob.js';
-import { MaxCalibrator } from './quant/calibrate.js';
+import { CalibrationMethod, MaxCalibrator } from './quant/calibrate.js';
 import { assertQuantizable, quantizeModel } from './quant/quantize.js';
 import { writeInt8Blob } from './quant/int8-blob.js';
 import { listImageFiles, readImageFile } from './image-files.js';
@@ -17,6 +17,8 @@ export interface CalibrateOptions {
   readonly count?: number;
   /** resize every image to [height, width] first (the card resized to 1080x1920) */
   readonly size?: readonly [number, number];
+  /** 'max' (default, the model card's recipe) or a percentile of |x| per tensor */
+  readonly method?: CalibrationMethod;
   readonly onImage?: (done: number, total: number, path: string) => void;
   readonly onSkip?: (path: string, why: string) => void;
 }
@@ -29,7 +31,7 @@ export async function calibrateFolder(folder: string, options: CalibrateOptions 
   assertQuantizable(blob.config); // before spending time on the images
   const files = (await listImageFiles(folder, options.onSkip)).slice(0, count);
   if (files.length === 0) throw new Error(`no readable PNG or JPEG images in ${folder}: calibration needs at least one`);
-  const calibrator = new MaxCalibrator(buildModelF32(blob));
+  const calibrator = new MaxCalibrator(buildModelF32(blob), undefined, options.method);
   for (const [i, path] of files.entries()) {
     calibrator.addImage(calibrationTensor(await readImageFile(path), options.size));
     options.onImage?.(i + 1, files.length, path);

@@ -19,6 +19,7 @@ Usage:
   ${UPSCALE_USAGE}
   msrn info <blob>
   msrn calibrate <image-dir> -o <model.int8.bin> [--weights <fp32 blob>] [--count 50] [--size HxW]
+                 [--method max|percentile] [--percentile 99.99]
   msrn compare <image> [--weights <fp32 blob>] [--int8 <int8 blob>] [--json]
   msrn eval <hr-dir> [--lr-dir <dir>] [--scale 2] [--precision fp32[,int8]] [--json <file>]
             [--weights <fp32 blob>] [--int8 <int8 blob>] [--protocol standard|card --size HxW]
@@ -31,7 +32,8 @@ Commands:
   upscale    Upscale an image by the model's scale (x2 for the default weights). The output
              format follows the extension of -o (.png, .jpg, .jpeg).
   info       Print a blob's config, parameter count, checksum (int8: calibration and scales).
-  calibrate  Max-calibrate fp32 weights on a folder of images and write the int8 model.
+  calibrate  Calibrate fp32 weights on a folder of images and write the int8 model: max
+             (the model card's recipe, default) or a percentile of |x| per tensor.
   compare    Run fp32 and int8 on one image: PSNR between them and the SQNR of every
              quantized tensor, to see which layer costs most.
   eval       Score bicubic, fp32 and/or int8 on a folder of HR images. standard: Y-PSNR/SSIM,

@@ -37,6 +37,19 @@ describe('msrn calibrate', () => {
     expect(readInt8Blob(readFileSync(out)).calibration.size).toEqual([20, 30]);
   });
 
+  it('calibrates by percentile when asked, and checks the flags', async () => {
+    const out = join(work, 'pct.int8.bin');
+    expect((await msrn('calibrate', images, '-o', out, '--weights', weights, '--count', '2', '--method', 'percentile', '--percentile', '99.9', '--quiet')).code).toBe(0);
+    const model = readInt8Blob(readFileSync(out));
+    expect([model.calibration.method, model.calibration.percentile]).toEqual(['percentile', 99.9]);
+    expect((await msrn('info', out)).stdout).toMatch(/calibration: percentile 99.9%, 2 image\(s\)/);
+    const badMethod = await msrn('calibrate', images, '-o', out, '--method', 'mean');
+    expect(badMethod.code).toBe(2);
+    expect(badMethod.stderr).toMatch(/--method must be max or percentile/);
+    const stray = await msrn('calibrate', images, '-o', out, '--percentile', '99');
+    expect(stray.stderr).toMatch(/--percentile goes with --method percentile/);
+  });
+
   it('fails clearly on a folder with no readable images, and writes nothing', async () => {
     const empty = join(work, 'not-images');
     mkdirSync(empty);

@@ -325,8 +325,12 @@ def parse_int8_blob(data, path=None):
     if not isinstance(cs, int) or isinstance(cs, bool) or not 0 <= cs <= 0xFFFFFFFF:
         raise Int8FormatError(f"fp32Checksum {cs!r} is not a u32")
     cal = header.get("calibration")
-    if not isinstance(cal, dict) or cal.get("method") != "max":
-        raise Int8FormatError(f"calibration {cal!r} is not {{method: 'max', ...}}")
+    if not isinstance(cal, dict) or cal.get("method") not in ("max", "percentile"):
+        raise Int8FormatError(f"calibration {cal!r} is not {{method: 'max' | 'percentile', ...}}")
+    if cal["method"] == "percentile" and not (
+            isinstance(cal.get("percentile"), (int, float)) and 0 < cal["percentile"] <= 100
+            and isinstance(cal.get("range"), dict)):
+        raise Int8FormatError("percentile calibration needs a percentile in (0, 100] and a range record")
     if not isinstance(cal.get("images"), int) or cal["images"] < 1:
         raise Int8FormatError(f"calibration.images {cal.get('images')!r} is not a positive integer")
     size = cal.get("size")
@@ -609,14 +613,19 @@ def verify_quantization(model, fp32_blob_path, verbose=False):
     if got != want:
         hint = " (that is the CRC of the whole file, constant for every blob)" if got == zlib.crc32(fp32_bytes) else ""
         problems.append(f"fp32Checksum {got} != trailer CRC {want}{hint}")
-    # scales vs the recorded maxAbs (s_P = maxAbs_P / 127 exactly, in float64)
-    ma = model.header["calibration"]["maxAbs"]
+    # scales vs the recorded ranges (s_P = range_P / 127 exactly, in float64), where the range is
+    # maxAbs for max calibration and the recorded percentile range otherwise
+    cal = model.header["calibration"]
+    ma = cal["maxAbs"]
+    ranges = ma if cal["method"] == "max" else cal["range"]
     for p in quant_points(model.config):
-        if p in ma:
-            if float(ma[p]) / 127.0 != float(model.scales[p]):
-                problems.append(f"scale {p} = {model.scales[p]!r} != maxAbs {ma[p]!r} / 127 = {float(ma[p]) / 127.0!r}")
+        if p in ranges:
+            if float(ranges[p]) / 127.0 != float(model.scales[p]):
+                problems.append(f"scale {p} = {model.scales[p]!r} != range {ranges[p]!r} / 127 = {float(ranges[p]) / 127.0!r}")
+            if cal["method"] == "percentile" and float(ranges[p]) > float(ma.get(p, float("inf"))):
+                problems.append(f"percentile range {p} = {ranges[p]!r} exceeds its maxAbs {ma.get(p)!r}")
         else:
-            problems.append(f"calibration.maxAbs lacks {p!r}")
+            problems.append(f"calibration range lacks {p!r}")
     problems += _check_max_abs_record(model.config, ma)
     expected = quantize_fp32(model.config, ft, model.scales)
     for name, dtype, arr in expected:

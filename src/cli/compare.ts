@@ -30,10 +30,13 @@ export async function compareCommand(args: string[]): Promise<void> {
     `image: ${positionals[0]} (${image.width}x${image.height})`,
     `int8 vs fp32 output: PSNR ${formatDb(report.psnr)} dB (RGB), ${formatDb(y.psnr)} dB (Y), SSIM ${y.ssim.toFixed(4)} (Y), max difference ${report.maxDifference}`,
     '',
-    'tensor                 point                  scale       SQNR dB   clipped',
+    'tensor                 point                  scale       SQNR dB   clipped   rms/step',
     ...report.points.map((p) =>
-      `${p.name.padEnd(22)} ${p.point.padEnd(22)} ${p.scale.toPrecision(4).padStart(9)} ${formatDb(p.sqnr).padStart(10)} ${(100 * p.clipped).toFixed(3).padStart(8)}%`,
+      `${p.name.padEnd(22)} ${p.point.padEnd(22)} ${p.scale.toPrecision(4).padStart(9)} ${formatDb(p.sqnr).padStart(10)} ${(100 * p.clipped).toFixed(3).padStart(8)}% ${p.rmsSteps.toFixed(1).padStart(10)}`,
     ),
+    '',
+    'SQNR: int8 (dequantized) against fp32 at the same tensor; errors accumulate down the table.',
+    'rms/step: the fp32 RMS in quantization steps; a low value means the tensor uses few int8 levels.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

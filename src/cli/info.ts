@@ -18,7 +18,7 @@ export async function infoCommand(args: string[]): Promise<void> {
     lines.push(
       `format:      msrn-int8 model blob, ${bytes.length} bytes`,
       `model:       MSRN ${describeConfig(config)}, int8 weights per output channel, int8 activations per tensor`,
-      `calibration: ${calibration.method}, ${calibration.images} image(s)${calibration.size ? `, resized to ${calibration.size[0]}x${calibration.size[1]}` : ''}`,
+      `calibration: ${calibration.method === 'max' ? 'max' : `percentile ${calibration.percentile}%`}, ${calibration.images} image(s)${calibration.size ? `, resized to ${calibration.size[0]}x${calibration.size[1]}` : ''}`,
       `from fp32:   crc32 ${formatCrc32(model.fp32Checksum)}`,
       `checksum:    crc32 ${formatCrc32(new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 4, true))}`,
       'scales:',

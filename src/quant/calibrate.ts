@@ -6,37 +6,60 @@ import { planTiles, tileInput } from '../msrn/tiling.js';
 import { CalibrationStats } from './quantize.js';
 
 /**
- * Max calibration (the model card's calibrate_mode max): run the fp32 model over the calibration
- * images and keep, for every observed tensor, the largest |x| seen anywhere.
+ * Calibration: run the fp32 model over the calibration images and record, for every observed
+ * tensor, the largest |x| seen anywhere ('max', the model card's calibrate_mode and the
+ * default) and, for the 'percentile' method, a histogram of |x| from which the range that
+ * covers `percentile` % of the values is read.
  *
  * Large images run tile by tile to bound memory. Only each tile's core region counts (at every
  * layer's own resolution): those values equal the whole-image run's exactly, while the halo's
- * are disturbed by the tile's own zero padding. So the maxima do not depend on the tile size.
+ * are disturbed by the tile's own zero padding. So the statistics do not depend on the tile size.
  */
+export type CalibrationMethod = { readonly method: 'max' } | { readonly method: 'percentile'; readonly percentile: number };
+
+/** Histogram of |x| on a log scale: 64 bins per octave from 2^-16 to 2^16, plus one bin for 0. */
+const BINS_PER_OCTAVE = 64;
+const MIN_EXPONENT = -16;
+const BIN_COUNT = 32 * BINS_PER_OCTAVE + 1;
+const binOf = (v: number) =>
+  v === 0 ? 0 : Math.min(BIN_COUNT - 1, Math.max(1, 1 + Math.floor((Math.log2(v) - MIN_EXPONENT) * BINS_PER_OCTAVE)));
+/** The upper edge of a bin: every value in it is at most this. */
+const binTop = (bin: number) => (bin === 0 ? 0 : 2 ** (MIN_EXPONENT + bin / BINS_PER_OCTAVE));
+
 export class MaxCalibrator {
   private readonly maxAbs = new Map<string, number>();
+  private readonly histograms = new Map<string, Float64Array>();
   private images = 0;
 
   constructor(
     private readonly model: MsrnModelF32,
     private readonly tileSize = 256,
-  ) {}
+    private readonly method: CalibrationMethod = { method: 'max' },
+  ) {
+    if (method.method === 'percentile' && !(method.percentile > 0 && method.percentile <= 100)) {
+      throw new RangeError(`percentile must be in (0, 100], got ${method.percentile}`);
+    }
+  }
 
-  /** Run one image (3, H, W), values 0..255, and fold its activations into the maxima. */
+  /** Run one image (3, H, W), values 0..255, and fold its activations into the statistics. */
   addImage(image: Tensor<Float32Array>): void {
     const halo = receptiveFieldRadius(this.model.config);
+    const histogram = this.method.method === 'percentile';
     for (const tile of planTiles(image.height, image.width, this.tileSize, halo)) {
       forwardF32(this.model, tileInput(image, tile), (name, tensor) => {
         const r = tensor.height / tile.haloHeight; // 1 before the upsampler, 2 / 3 / 4 / 8 after
         const y0 = (tile.y - tile.haloY) * r;
         const x0 = (tile.x - tile.haloX) * r;
         let max = this.maxAbs.get(name) ?? 0;
+        let bins = this.histograms.get(name);
+        if (histogram && !bins) this.histograms.set(name, (bins = new Float64Array(BIN_COUNT)));
         for (let c = 0; c < tensor.channels; c++) {
           for (let y = y0; y < y0 + tile.height * r; y++) {
             const row = (c * tensor.height + y) * tensor.width;
             for (let x = row + x0; x < row + x0 + tile.width * r; x++) {
               const v = tensor.data[x] < 0 ? -tensor.data[x] : tensor.data[x];
               if (v > max) max = v;
+              if (bins) bins[binOf(v)]++;
             }
           }
         }
@@ -52,6 +75,19 @@ export class MaxCalibrator {
 
   result(size: readonly [number, number] | null = null): CalibrationStats {
     if (this.images === 0) throw new RangeError('calibration needs at least one image');
-    return { method: 'max', images: this.images, size, maxAbs: Object.fromEntries(this.maxAbs) };
+    const maxAbs = Object.fromEntries(this.maxAbs);
+    const base = { images: this.images, size, maxAbs };
+    if (this.method.method === 'max') return { method: 'max', ...base };
+    const range: Record<string, number> = {};
+    for (const [name, bins] of this.histograms) {
+      const total = bins.reduce((a, b) => a + b, 0);
+      const wanted = (this.method.percentile / 100) * total;
+      let seen = 0;
+      let bin = 0;
+      while (bin < BIN_COUNT - 1 && seen + bins[bin] < wanted) seen += bins[bin++];
+      // Never beyond the real maximum (the bin's top edge can overshoot it).
+      range[name] = Math.min(binTop(bin), maxAbs[name]);
+    }
+    return { method: 'percentile', percentile: this.method.percentile, ...base, range };
   }
 }

@@ -121,11 +121,22 @@ function checkMultiplier(what: string, where: string, multiplier: number, shift:
 
 function parseCalibration(raw: unknown, what: string): CalibrationStats {
   const c = raw as Partial<CalibrationStats> | undefined;
-  if (typeof c !== 'object' || c === null || c.method !== 'max') throw new BlobFormatError(`${what}: header has no max calibration record`);
+  if (typeof c !== 'object' || c === null || (c.method !== 'max' && c.method !== 'percentile')) {
+    throw new BlobFormatError(`${what}: header has no calibration record (method max or percentile)`);
+  }
   if (!Number.isInteger(c.images) || (c.images as number) < 1) throw new BlobFormatError(`${what}: calibration image count is missing`);
-  const maxAbs: Record<string, number> = {};
-  if (typeof c.maxAbs !== 'object' || c.maxAbs === null) throw new BlobFormatError(`${what}: calibration has no statistics`);
-  for (const [k, v] of Object.entries(c.maxAbs)) if (typeof v === 'number') maxAbs[k] = v;
+  const numbers = (record: unknown, field: string): Record<string, number> => {
+    if (typeof record !== 'object' || record === null) throw new BlobFormatError(`${what}: calibration has no ${field}`);
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(record)) if (typeof v === 'number') out[k] = v;
+    return out;
+  };
+  const maxAbs = numbers(c.maxAbs, 'maxAbs statistics');
   const size = Array.isArray(c.size) && c.size.length === 2 ? ([c.size[0], c.size[1]] as [number, number]) : null;
-  return { method: 'max', images: c.images as number, size, maxAbs };
+  const base = { images: c.images as number, size, maxAbs };
+  if (c.method === 'max') return { method: 'max', ...base };
+  if (typeof c.percentile !== 'number' || !(c.percentile > 0 && c.percentile <= 100)) {
+    throw new BlobFormatError(`${what}: percentile calibration without a percentile in (0, 100]`);
+  }
+  return { method: 'percentile', percentile: c.percentile, ...base, range: numbers(c.range, 'percentile ranges') };
 }

@@ -10,7 +10,12 @@ import { INT32_MAX, INT32_MIN, quantizeMultiplier, roundHalfAway } from './requa
  * recompute every integer and compare.
  */
 export interface CalibrationStats {
-  readonly method: 'max';
+  /** 'max' (the model card's recipe, the default) or 'percentile' (ranges that clip outliers) */
+  readonly method: 'max' | 'percentile';
+  /** with 'percentile': the share of values each range covers, in percent (e.g. 99.99) */
+  readonly percentile?: number;
+  /** with 'percentile': the |x| range per observed tensor that the scales use instead of maxAbs */
+  readonly range?: Readonly<Record<string, number>>;
   readonly images: number;
   /** [height, width] the images were resized to, or null for native sizes */
   readonly size: readonly [number, number] | null;
@@ -87,11 +92,13 @@ export function quantizeAdd(aScale: number, xScale: number, outScale: number): I
   return Int32Array.from([ADD_LEFT_SHIFT, a.multiplier, a.shift, x.multiplier, x.shift, out.multiplier, out.shift]);
 }
 
-/** Scale per point: max |x| / 127 (docs/INT8.md section 3, step 2). */
+/** Scale per point: max |x| / 127, or the percentile range / 127 (docs/INT8.md section 3, step 2). */
 export function scalesFromCalibration(config: MsrnConfig, calibration: CalibrationStats): Record<string, number> {
   const scales: Record<string, number> = {};
+  const ranges = calibration.method === 'percentile' ? calibration.range : calibration.maxAbs;
+  if (!ranges) throw new QuantizationError('percentile calibration without ranges');
   for (const point of int8Graph(config).points) {
-    const max = calibration.maxAbs[point];
+    const max = ranges[point];
     if (max === undefined) throw new QuantizationError(`calibration has no statistics for '${point}'`);
     if (!(max > 0) || !Number.isFinite(max)) {
       throw new QuantizationError(

@@ -21,6 +21,12 @@ export interface PointReport {
   readonly sqnr: number;
   /** fraction of fp32 values beyond the int8 range (clipped by the calibrated scale) */
   readonly clipped: number;
+  /**
+   * RMS of the fp32 tensor in quantization steps (rms / scale): how many of the 127 levels the
+   * signal really uses. A few steps means rounding alone costs a lot of SQNR (about 6 dB per
+   * halving), typically because the tensor shares its scale with a much larger one.
+   */
+  readonly rmsSteps: number;
 }
 
 export interface Int8Report {
@@ -54,7 +60,14 @@ export function compareInt8(fp32: MsrnModelF32, int8: Int8Model, image: Tensor<F
       noise += (v - t.data[i] * scale) ** 2;
       if (point === 'output' ? v < 0 || v > 255 : Math.abs(v) > limit) clipped++;
     }
-    points.push({ name, point, scale, sqnr: noise === 0 ? Infinity : 10 * Math.log10(signal / noise), clipped: clipped / f.length });
+    points.push({
+      name,
+      point,
+      scale,
+      sqnr: noise === 0 ? Infinity : 10 * Math.log10(signal / noise),
+      clipped: clipped / f.length,
+      rmsSteps: Math.sqrt(signal / f.length) / scale,
+    });
   });
   const fp32Bytes = new Tensor(3, fp32Out.height, fp32Out.width, Uint8Array.from(fp32Out.data, toByte));
   let se = 0;

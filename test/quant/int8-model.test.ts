@@ -57,6 +57,30 @@ describe('max calibration', () => {
     }
   });
 
+  it('percentile: the range covers the given share of |x|, to the histogram resolution, never above the max', () => {
+    const image = syntheticImage(30, 34, random);
+    const values = new Map<string, Float32Array>();
+    forwardF32(fp32, image, (name, t) => values.set(name, t.data.map(Math.abs)));
+    const calibrator = new MaxCalibrator(fp32, 256, { method: 'percentile', percentile: 99 });
+    calibrator.addImage(image);
+    const stats = calibrator.result();
+    expect(stats.method).toBe('percentile');
+    for (const name of ['input', 'features', 'body.1.cat2', 'tail.3']) {
+      const sorted = Float64Array.from(values.get(name)!).sort();
+      const exact = sorted[Math.ceil(0.99 * sorted.length) - 1];
+      const range = stats.range![name];
+      expect(range).toBeGreaterThanOrEqual(exact);
+      expect(range).toBeLessThanOrEqual(exact * 2 ** (1 / 64) * 1.0000001);
+      expect(range).toBeLessThanOrEqual(stats.maxAbs[name]);
+    }
+    const data = quantizeModel(fp32Blob, stats);
+    expect(data.scales.features).toBeCloseTo(stats.range!.features / 127, 12);
+    expect(data.scales.features).toBeLessThan(stats.maxAbs.features / 127);
+    const back = readInt8Blob(writeInt8Blob(data));
+    expect(back.calibration).toEqual(stats);
+    expect(() => new MaxCalibrator(fp32, 256, { method: 'percentile', percentile: 0 })).toThrow(/percentile must be in \(0, 100\]/);
+  });
+
   it('refuses to quantize when a tensor is always zero (blank calibration images)', () => {
     const stats = { ...calibration, maxAbs: { ...calibration.maxAbs, 'tail.1': 0 } };
     expect(() => quantizeModel(fp32Blob, stats)).toThrow(QuantizationError);
