@@ -28,7 +28,10 @@ export interface UpscalerOptions {
    * 'int8'. Defaults to the blobs shipped in the package.
    */
   readonly weights?: WeightsSource;
-  /** Tile side in LR pixels (default 256): bounds memory; the result does not depend on it. */
+  /**
+   * Tiles hold at most tileSize x tileSize LR pixels (default 256 x 256; any shape): bounds the
+   * memory per thread. The result does not depend on it.
+   */
   readonly tileSize?: number;
   /** Worker threads (default: the available cores); 1 runs on the calling thread. Same result for any count. */
   readonly threads?: number;
@@ -126,7 +129,8 @@ async function upscaleTiles(
   const alpha = hasTransparency(image) ? imresizeBicubic(rgbaChannel(image, 3), scale, { roundTo8Bit: false }).data : undefined;
   for (let i = 0; i < width * height; i++) out[i * 4 + 3] = alpha ? toByte(alpha[i]) : 255;
 
-  const tiles = planTiles(image.height, image.width, tileSize, receptiveFieldRadius(config));
+  // At least one tile per worker, so no thread idles on a small image.
+  const tiles = planTiles(image.height, image.width, tileSize, receptiveFieldRadius(config), pool?.size ?? 1);
   const paste = (tile: Tile, core: Float32Array | Uint8Array) => {
     const w = tile.width * scale;
     const h = tile.height * scale;

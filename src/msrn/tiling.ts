@@ -21,16 +21,40 @@ export interface Tile {
   readonly haloHeight: number;
 }
 
-export function planTiles(height: number, width: number, tileSize: number, halo: number): Tile[] {
+/**
+ * Cuts an image into tiles of at most tileSize x tileSize pixels (by area: a tile may be long
+ * and thin when that wastes less), at least `minTiles` of them (one per worker, so no thread
+ * idles), choosing the grid whose tiles, halos included, add up to the fewest pixels: every halo
+ * pixel is computed and thrown away, so on a 270x480 frame two 270x240 tiles cost 5% extra where
+ * four 135x240 tiles would cost 30%.
+ */
+export function planTiles(height: number, width: number, tileSize: number, halo: number, minTiles = 1): Tile[] {
   if (!Number.isInteger(tileSize) || tileSize < 1) throw new RangeError(`tile size must be a positive integer, got ${tileSize}`);
   if (!Number.isInteger(halo) || halo < 0) throw new RangeError(`halo must be a non-negative integer, got ${halo}`);
-  const tiles: Tile[] = [];
-  // Even split: tiles of near-equal size rather than one thin remainder tile.
-  const rows = Math.ceil(height / tileSize);
-  const cols = Math.ceil(width / tileSize);
+  const maxArea = tileSize * tileSize;
+  const wanted = Math.min(Math.max(1, minTiles), height * width);
   const edges = (length: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * length) / parts));
+  /** Sum of the haloed lengths of `parts` even pieces of `length`. */
+  const haloed = (length: number, parts: number) => {
+    const e = edges(length, parts);
+    let sum = 0;
+    for (let i = 0; i < parts; i++) sum += Math.min(length, e[i + 1] + halo) - Math.max(0, e[i] - halo);
+    return sum;
+  };
+  let best: { rows: number; cols: number; cost: number } | undefined;
+  for (let rows = 1; rows <= height; rows++) {
+    const tileHeight = Math.ceil(height / rows);
+    const widest = Math.floor(maxArea / tileHeight);
+    if (widest < 1) continue;
+    const cols = Math.min(width, Math.max(Math.ceil(width / widest), Math.ceil(wanted / rows)));
+    if (rows * cols < wanted || tileHeight * Math.ceil(width / cols) > maxArea) continue;
+    const cost = haloed(height, rows) * haloed(width, cols);
+    if (!best || cost < best.cost || (cost === best.cost && rows * cols < best.rows * best.cols)) best = { rows, cols, cost };
+  }
+  const { rows, cols } = best ?? { rows: height, cols: width };
   const ys = edges(height, rows);
   const xs = edges(width, cols);
+  const tiles: Tile[] = [];
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const y = ys[r];

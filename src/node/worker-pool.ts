@@ -21,7 +21,7 @@ export class WorkerPool {
   private failure: Error | undefined;
   private nextId = 0;
 
-  constructor(size: number, data: TileWorkerData) {
+  constructor(readonly size: number, data: TileWorkerData) {
     const url = new URL('./tile-worker.js', import.meta.url);
     for (let i = 0; i < size; i++) {
       // Each worker gets its own copy of the weights (a few hundred KB).
