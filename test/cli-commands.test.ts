@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../src/image/codec.js';
 import { readInt8Blob } from '../src/quant/int8-blob.js';
 import { readWeightBlob, writeWeightBlob } from '../src/msrn/weights-blob.js';
-import { msrn } from './helpers/cli.js';
+import { msrn, msrnIn } from './helpers/cli.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
 const weights = join(FIXTURES, 'e2e', 'model.bin');
@@ -213,6 +213,21 @@ describe('msrn upscale: folders, tiles, threads', () => {
     expect(bomb.code).toBe(1);
     expect(bomb.stderr).toMatch(/image is 32x24 \(0.0 MP\), over the limit/);
     expect(readdirSync(work)).not.toContain('x.png');
+  });
+});
+
+describe('the shipped weights', () => {
+  it('are found from any working directory, fp32 and int8', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'msrn-cwd-'));
+    for (const precision of ['fp32', 'int8']) {
+      const out = join(elsewhere, `${precision}.png`);
+      const result = await msrnIn(elsewhere, 'upscale', join(FIXTURES, 'e2e', 'input.png'), '-o', out, '--precision', precision);
+      expect(result.stderr).toBe('');
+      expect(decodeImage(readFileSync(out)).width).toBe(64);
+    }
+    const info = await msrnIn(elsewhere, 'info', join(FIXTURES, '..', '..', 'weights', 'msrn_x2.bin'));
+    expect(info.stdout).toMatch(/MSRN n_feats 16, n_blocks 2, x2/);
+    expect(info.stdout).toMatch(/parameters: +102,579/);
   });
 });
 

@@ -8,8 +8,13 @@ const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'c
 const run = promisify(execFile);
 
 export async function msrn(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return msrnIn(process.cwd(), ...args);
+}
+
+/** The CLI run from another working directory. */
+export async function msrnIn(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
