@@ -217,6 +217,14 @@ describe('msrn upscale: folders, tiles, threads', () => {
 });
 
 describe('the shipped weights', () => {
+  it('ship an int8 model calibrated from the shipped fp32 weights', () => {
+    const root = join(FIXTURES, '..', '..', 'weights');
+    const fp32 = readWeightBlob(readFileSync(join(root, 'msrn_x2.bin')));
+    const int8 = readInt8Blob(readFileSync(join(root, 'msrn_x2.int8.bin')));
+    expect(int8.fp32Checksum).toBe(fp32.checksum);
+    expect(int8.calibration.method).toBe('max'); // the model card's recipe
+  });
+
   it('are found from any working directory, fp32 and int8', async () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'msrn-cwd-'));
     for (const precision of ['fp32', 'int8']) {
