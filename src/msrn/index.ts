@@ -8,5 +8,5 @@ export { loadModelF32, buildModelF32 } from './model-f32.js';
 export type { MsrnModelF32, MsrnBlockF32, MeanShiftWeights } from './model-f32.js';
 export { forwardF32 } from './forward-f32.js';
 export type { ForwardObserver } from './forward-f32.js';
-export { planTiles, cropTensor, tileInput, tileCore, pasteTile, forwardTiled } from './tiling.js';
+export { planTiles, cropTensor, tileInput, tileCore, pasteTile, forwardTiled, forEachCoreRow } from './tiling.js';
 export type { Tile } from './tiling.js';

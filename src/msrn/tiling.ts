@@ -100,6 +100,23 @@ export function tileCore<B extends TypedBuffer>(output: Tensor<B>, tile: Tile, s
   return cropTensor(output, (tile.y - tile.haloY) * scale, (tile.x - tile.haloX) * scale, tile.height * scale, tile.width * scale);
 }
 
+/**
+ * Calls `visit(start, end)` for every row of `tensor`'s elements that lie in the tile's core,
+ * where `tensor` is any activation of a run on tileInput (at the LR resolution or, after the
+ * upsampler, a multiple of it). Statistics over only these elements equal the whole-image ones.
+ */
+export function forEachCoreRow(tensor: Tensor<TypedBuffer>, tile: Tile, visit: (start: number, end: number) => void): void {
+  const r = tensor.height / tile.haloHeight;
+  const y0 = (tile.y - tile.haloY) * r;
+  const x0 = (tile.x - tile.haloX) * r;
+  for (let c = 0; c < tensor.channels; c++) {
+    for (let y = y0; y < y0 + tile.height * r; y++) {
+      const start = (c * tensor.height + y) * tensor.width + x0;
+      visit(start, start + tile.width * r);
+    }
+  }
+}
+
 /** Paste a tile's core output into the whole output (same element type). */
 export function pasteTile<B extends TypedBuffer>(target: Tensor<B>, core: Tensor<B>, tile: Tile, scale: number): void {
   const oy = tile.y * scale;

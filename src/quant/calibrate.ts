@@ -2,7 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { receptiveFieldRadius } from '../msrn/config.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
 import { MsrnModelF32 } from '../msrn/model-f32.js';
-import { planTiles, tileInput } from '../msrn/tiling.js';
+import { forEachCoreRow, planTiles, tileInput } from '../msrn/tiling.js';
 import { CalibrationStats } from './quantize.js';
 
 /**
@@ -47,22 +47,17 @@ export class MaxCalibrator {
     const histogram = this.method.method === 'percentile';
     for (const tile of planTiles(image.height, image.width, this.tileSize, halo)) {
       forwardF32(this.model, tileInput(image, tile), (name, tensor) => {
-        const r = tensor.height / tile.haloHeight; // 1 before the upsampler, 2 / 3 / 4 / 8 after
-        const y0 = (tile.y - tile.haloY) * r;
-        const x0 = (tile.x - tile.haloX) * r;
         let max = this.maxAbs.get(name) ?? 0;
         let bins = this.histograms.get(name);
         if (histogram && !bins) this.histograms.set(name, (bins = new Float64Array(BIN_COUNT)));
-        for (let c = 0; c < tensor.channels; c++) {
-          for (let y = y0; y < y0 + tile.height * r; y++) {
-            const row = (c * tensor.height + y) * tensor.width;
-            for (let x = row + x0; x < row + x0 + tile.width * r; x++) {
-              const v = tensor.data[x] < 0 ? -tensor.data[x] : tensor.data[x];
-              if (v > max) max = v;
-              if (bins) bins[binOf(v)]++;
-            }
+        const data = tensor.data;
+        forEachCoreRow(tensor, tile, (start, end) => {
+          for (let i = start; i < end; i++) {
+            const v = data[i] < 0 ? -data[i] : data[i];
+            if (v > max) max = v;
+            if (bins) bins[binOf(v)]++;
           }
-        }
+        });
         this.maxAbs.set(name, max);
       });
     }

@@ -1,5 +1,7 @@
 import { Tensor } from '../tensor/tensor.js';
+import { receptiveFieldRadius } from '../msrn/config.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
+import { forEachCoreRow, pasteTile, planTiles, tileCore, tileInput } from '../msrn/tiling.js';
 import { MsrnModelF32 } from '../msrn/model-f32.js';
 import { toByte } from '../image/pixels.js';
 import { forwardInt8 } from './forward-i8.js';
@@ -39,46 +41,61 @@ export interface Int8Report {
   readonly int8Output: Tensor<Uint8Array>;
 }
 
-export function compareInt8(fp32: MsrnModelF32, int8: Int8Model, image: Tensor<Float32Array>): Int8Report {
-  // The observers see tensors whose memory later layers reuse: keep copies of the fp32 ones.
-  const reference = new Map<string, Float32Array>();
-  const fp32Out = forwardF32(fp32, image, (name, t) => reference.set(name, t.data.slice()));
+/**
+ * Runs both paths tile by tile (bit-exact, so the statistics are the whole image's) to keep
+ * memory bounded on large images: the fp32 intermediates of one tile are kept for comparison.
+ */
+export function compareInt8(fp32: MsrnModelF32, int8: Int8Model, image: Tensor<Float32Array>, tileSize = 256): Int8Report {
+  const { config } = int8;
+  const scale = config.scale;
   const pointOf = pointNames(int8);
-  const points: PointReport[] = [];
-  const int8Out = forwardInt8(int8, image, (name, t) => {
-    const f = reference.get(name);
-    const point = pointOf(name);
-    if (!f) return;
-    const scale = point === 'output' ? 1 : int8.data.scales[point];
-    let signal = 0;
-    let noise = 0;
-    let clipped = 0;
-    const limit = point === 'output' ? 255 : 127 * scale;
-    for (let i = 0; i < f.length; i++) {
-      const v = f[i];
-      signal += v * v;
-      noise += (v - t.data[i] * scale) ** 2;
-      if (point === 'output' ? v < 0 || v > 255 : Math.abs(v) > limit) clipped++;
-    }
-    points.push({
-      name,
-      point,
-      scale,
-      sqnr: noise === 0 ? Infinity : 10 * Math.log10(signal / noise),
-      clipped: clipped / f.length,
-      rmsSteps: Math.sqrt(signal / f.length) / scale,
+  const sums = new Map<string, { point: string; scale: number; signal: number; noise: number; clipped: number; count: number }>();
+  const fp32Output = new Tensor(3, image.height * scale, image.width * scale, new Uint8Array(3 * image.height * scale * image.width * scale));
+  const int8Output = new Tensor(3, fp32Output.height, fp32Output.width, new Uint8Array(fp32Output.data.length));
+  for (const tile of planTiles(image.height, image.width, tileSize, receptiveFieldRadius(config))) {
+    const input = tileInput(image, tile);
+    // The observers see tensors whose memory later layers reuse: keep copies of the fp32 ones.
+    const reference = new Map<string, Float32Array>();
+    const f = forwardF32(fp32, input, (name, t) => reference.set(name, t.data.slice()));
+    const q = forwardInt8(int8, input, (name, t) => {
+      const values = reference.get(name);
+      if (!values) return;
+      const point = pointOf(name);
+      const s = point === 'output' ? 1 : int8.data.scales[point];
+      const limit = point === 'output' ? 255 : 127 * s;
+      const sum = sums.get(name) ?? { point, scale: s, signal: 0, noise: 0, clipped: 0, count: 0 };
+      forEachCoreRow(t, tile, (begin, end) => {
+        for (let i = begin; i < end; i++) {
+          const v = values[i];
+          sum.signal += v * v;
+          sum.noise += (v - t.data[i] * s) ** 2;
+          if (point === 'output' ? v < 0 || v > 255 : Math.abs(v) > limit) sum.clipped++;
+        }
+        sum.count += end - begin;
+      });
+      sums.set(name, sum);
     });
-  });
-  const fp32Bytes = new Tensor(3, fp32Out.height, fp32Out.width, Uint8Array.from(fp32Out.data, toByte));
+    const fCore = tileCore(f, tile, scale);
+    pasteTile(fp32Output, new Tensor(3, fCore.height, fCore.width, Uint8Array.from(fCore.data, toByte)), tile, scale);
+    pasteTile(int8Output, tileCore(q, tile, scale), tile, scale);
+  }
+  const points: PointReport[] = [...sums].map(([name, s]) => ({
+    name,
+    point: s.point,
+    scale: s.scale,
+    sqnr: s.noise === 0 ? Infinity : 10 * Math.log10(s.signal / s.noise),
+    clipped: s.clipped / s.count,
+    rmsSteps: Math.sqrt(s.signal / s.count) / s.scale,
+  }));
   let se = 0;
   let maxDifference = 0;
-  for (let i = 0; i < int8Out.data.length; i++) {
-    const d = int8Out.data[i] - fp32Bytes.data[i];
+  for (let i = 0; i < int8Output.data.length; i++) {
+    const d = int8Output.data[i] - fp32Output.data[i];
     se += d * d;
     maxDifference = Math.max(maxDifference, Math.abs(d));
   }
-  const psnr = se === 0 ? Infinity : 10 * Math.log10((255 * 255 * int8Out.data.length) / se);
-  return { psnr, maxDifference, points, fp32Output: fp32Bytes, int8Output: int8Out };
+  const psnr = se === 0 ? Infinity : 10 * Math.log10((255 * 255 * int8Output.data.length) / se);
+  return { psnr, maxDifference, points, fp32Output, int8Output };
 }
 
 /** Observed name -> quantization point (the head and every block output live at 'features'). */

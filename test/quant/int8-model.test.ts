@@ -9,6 +9,7 @@ import {
   QuantizationError,
   buildInt8Model,
   checkInt8MatchesFp32,
+  compareInt8,
   forwardInt8,
   int8Graph,
   quantizeModel,
@@ -118,6 +119,22 @@ describe('int8 model', () => {
     const psnr = 10 * Math.log10((255 * 255) / (se / q.data.length));
     expect(psnr).toBeGreaterThan(30);
     expect(psnr).toBeLessThan(80); // it is a different path: not silently the fp32 one
+  });
+
+  it('compare: the same report tile by tile as on the whole image', () => {
+    const model = buildInt8Model(data);
+    const image = syntheticImage(33, 41, random);
+    const whole = compareInt8(fp32, model, image, 1000);
+    const tiled = compareInt8(fp32, model, image, 9);
+    expect(tiled.int8Output.data).toEqual(whole.int8Output.data);
+    expect(tiled.fp32Output.data).toEqual(whole.fp32Output.data);
+    expect(tiled.psnr).toBe(whole.psnr);
+    expect(tiled.points.map((p) => p.name)).toEqual(whole.points.map((p) => p.name));
+    tiled.points.forEach((p, i) => {
+      expect(p.sqnr).toBeCloseTo(whole.points[i].sqnr, 9); // sums in another order
+      expect(p.clipped).toBe(whole.points[i].clipped);
+    });
+    expect(whole.points.find((p) => p.name === 'body.1')!.point).toBe('features');
   });
 
   it('is deterministic and rejects non-8-bit input', () => {
