@@ -3,7 +3,9 @@ import { rgbaToTensor } from './image/pixels.js';
 import { imresizeBicubic } from './image/resize.js';
 import { buildModelF32 } from './msrn/model-f32.js';
 import { readWeightBlob } from './msrn/weights-blob.js';
-import { CalibrationMethod, MaxCalibrator } from './quant/calibrate.js';
+import { availableParallelism } from 'node:os';
+import { CalibrationMethod, MaxCalibrator, PartialCalibration } from './quant/calibrate.js';
+import { WorkerPool } from './node/worker-pool.js';
 import { assertQuantizable, quantizeModel } from './quant/quantize.js';
 import { writeInt8Blob } from './quant/int8-blob.js';
 import { listImageFiles, readImageFile } from './image-files.js';
@@ -19,6 +21,8 @@ export interface CalibrateOptions {
   readonly size?: readonly [number, number];
   /** 'max' (default, the model card's recipe) or a percentile of |x| per tensor */
   readonly method?: CalibrationMethod;
+  /** worker threads (default: the available cores); the result does not depend on it */
+  readonly threads?: number;
   readonly onImage?: (done: number, total: number, path: string) => void;
   readonly onSkip?: (path: string, why: string) => void;
 }
@@ -27,14 +31,44 @@ export interface CalibrateOptions {
 export async function calibrateFolder(folder: string, options: CalibrateOptions = {}): Promise<Uint8Array> {
   const count = options.count ?? 50;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
-  const blob = readWeightBlob(await readWeightsBytes(options.weights));
+  const bytes = await readWeightsBytes(options.weights);
+  const blob = readWeightBlob(bytes);
   assertQuantizable(blob.config); // before spending time on the images
   const files = (await listImageFiles(folder, options.onSkip)).slice(0, count);
   if (files.length === 0) throw new Error(`no readable PNG or JPEG images in ${folder}: calibration needs at least one`);
-  const calibrator = new MaxCalibrator(buildModelF32(blob), undefined, options.method);
-  for (const [i, path] of files.entries()) {
-    calibrator.addImage(calibrationTensor(await readImageFile(path), options.size));
-    options.onImage?.(i + 1, files.length, path);
+  const method = options.method ?? { method: 'max' };
+  const calibrator = new MaxCalibrator(buildModelF32(blob), undefined, method);
+  const threads = Math.min(options.threads ?? availableParallelism(), files.length);
+  if (threads <= 1) {
+    for (const [i, path] of files.entries()) {
+      calibrator.addImage(calibrationTensor(await readImageFile(path), options.size));
+      options.onImage?.(i + 1, files.length, path);
+    }
+  } else {
+    // One image per worker at a time; the per-image statistics merge exactly in any order.
+    const pool = new WorkerPool(threads, { precision: 'fp32', weights: bytes });
+    const owner = {};
+    const inFlight = new Set<Promise<void>>();
+    let done = 0;
+    try {
+      for (const path of files) {
+        const image = calibrationTensor(await readImageFile(path), options.size);
+        const job = pool
+          .run<PartialCalibration>(owner, { kind: 'calibrate', method, height: image.height, width: image.width, image: image.data }, [
+            image.data.buffer as ArrayBuffer,
+          ])
+          .then((stats) => {
+            calibrator.merge(stats);
+            options.onImage?.(++done, files.length, path);
+          });
+        inFlight.add(job);
+        void job.finally(() => inFlight.delete(job)).catch(() => undefined);
+        if (inFlight.size >= threads) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    } finally {
+      await pool.terminate(new Error('calibration finished'));
+    }
   }
   return writeInt8Blob(quantizeModel(blob, calibrator.result(options.size ?? null)));
 }

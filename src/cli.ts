@@ -19,7 +19,7 @@ Usage:
   ${UPSCALE_USAGE}
   msrn info <blob>
   msrn calibrate <image-dir> -o <model.int8.bin> [--weights <fp32 blob>] [--count 50] [--size HxW]
-                 [--method max|percentile] [--percentile 99.99]
+                 [--method max|percentile] [--percentile 99.99] [--threads <n>]
   msrn compare <image> [--weights <fp32 blob>] [--int8 <int8 blob>] [--json]
   msrn eval <hr-dir> [--lr-dir <dir>] [--scale 2] [--precision fp32[,int8]] [--json <file>]
             [--weights <fp32 blob>] [--int8 <int8 blob>] [--protocol standard|card --size HxW]

@@ -167,7 +167,8 @@ async function upscaleTiles(
   try {
     await Promise.all(
       tiles.map(async (tile) => {
-        const core = await pool.run(owner, tile, tileInput(rgb, tile).data);
+        const input = tileInput(rgb, tile).data;
+        const core = await pool.run<Float32Array | Uint8Array>(owner, { kind: 'tile', tile, input }, [input.buffer as ArrayBuffer]);
         throwIfAborted(call.signal);
         paste(tile, core);
         progress();

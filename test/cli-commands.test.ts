@@ -31,6 +31,19 @@ describe('msrn calibrate', () => {
     expect(model.fp32Checksum).toBe(readFileSync(weights).readUInt32LE(readFileSync(weights).length - 4));
   });
 
+  it('writes the same bytes with any number of threads, max and percentile', async () => {
+    for (const method of [[], ['--method', 'percentile']]) {
+      const blobs = [];
+      for (const threads of ['1', '3']) {
+        const out = join(work, `threads-${threads}.int8.bin`);
+        const result = await msrn('calibrate', images, '-o', out, '--weights', weights, '--count', '4', '--threads', threads, '--quiet', ...method);
+        expect(result.stderr).toBe('');
+        blobs.push(readFileSync(out));
+      }
+      expect(blobs[1]).toEqual(blobs[0]);
+    }
+  });
+
   it('resizes calibration images with --size and records it', async () => {
     const out = join(work, 'sized.int8.bin');
     expect((await msrn('calibrate', images, '-o', out, '--weights', weights, '--count', '2', '--size', '20x30', '--quiet')).code).toBe(0);

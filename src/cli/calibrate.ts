@@ -9,11 +9,13 @@ export async function calibrateCommand(args: string[]): Promise<void> {
     size: { type: 'string' },
     method: { type: 'string', default: 'max' },
     percentile: { type: 'string' },
+    threads: { type: 'string' },
     quiet: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('calibrate takes exactly one folder of calibration images');
   if (!values.output) throw new UsageError('calibrate needs an output file: -o <model.int8.bin>');
   const count = parseInteger(values.count, '--count', 1);
+  const threads = parseInteger(values.threads, '--threads', 1, 256);
   const size = parseSize(values.size, '--size');
   if (values.method !== 'max' && values.method !== 'percentile') {
     throw new UsageError(`--method must be max or percentile, got '${values.method}'`);
@@ -31,6 +33,7 @@ export async function calibrateCommand(args: string[]): Promise<void> {
     count,
     size,
     method,
+    threads,
     onSkip: (path, why) => log(`skipping ${path}: ${why}`),
     onImage: (done, total, path) => log(`calibrated ${done}/${total}: ${path}`),
   });

@@ -1,15 +1,17 @@
 import { Worker } from 'node:worker_threads';
-import type { TileJob, TileResult, TileWorkerData } from './tile-worker.js';
+import type { ModelWorkerData, WorkerJob, WorkerReply } from './model-worker.js';
 
 /**
- * A fixed set of tile workers and a queue. Each worker takes one job at a time; `cancel` drops a
+ * A fixed set of model workers and a queue. Each worker takes one job at a time; `cancel` drops a
  * caller's queued jobs (a job already running finishes, its result is discarded), `terminate`
  * stops every worker at once.
  */
 interface Pending {
-  readonly job: TileJob;
+  readonly id: number;
+  readonly job: WorkerJob;
+  readonly transfer: ArrayBuffer[];
   readonly owner: object;
-  readonly resolve: (core: Float32Array | Uint8Array) => void;
+  readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -21,26 +23,27 @@ export class WorkerPool {
   private failure: Error | undefined;
   private nextId = 0;
 
-  constructor(readonly size: number, data: TileWorkerData) {
-    const url = new URL('./tile-worker.js', import.meta.url);
+  constructor(readonly size: number, data: ModelWorkerData) {
+    const url = new URL('./model-worker.js', import.meta.url);
     for (let i = 0; i < size; i++) {
       // Each worker gets its own copy of the weights (a few hundred KB).
       const worker = new Worker(url, { workerData: data });
       worker.unref(); // an idle pool must not keep the process alive
-      worker.on('message', (result: TileResult) => this.finish(worker, result));
+      worker.on('message', (reply: WorkerReply) => this.finish(worker, reply));
       worker.on('error', (error) => this.fail(error));
       worker.on('exit', (code) => {
-        if (code !== 0 && !this.failure) this.fail(new Error(`a tile worker exited with code ${code}`));
+        if (code !== 0 && !this.failure) this.fail(new Error(`a model worker exited with code ${code}`));
       });
       this.workers.push(worker);
       this.idle.push(worker);
     }
   }
 
-  run(owner: object, tile: TileJob['tile'], input: Float32Array): Promise<Float32Array | Uint8Array> {
+  /** Queue a job; `transfer` lists the buffers it hands over (they become unusable here). */
+  run<R>(owner: object, job: WorkerJob, transfer: ArrayBuffer[] = []): Promise<R> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ job: { id: this.nextId++, tile, input }, owner, resolve, reject });
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, job, transfer, owner, resolve: resolve as (r: unknown) => void, reject });
       this.dispatch();
     });
   }
@@ -66,19 +69,19 @@ export class WorkerPool {
       const worker = this.idle.pop()!;
       const pending = this.queue.shift()!;
       this.running.set(worker, pending);
-      worker.ref(); // busy workers keep the process alive until their tile is done
-      worker.postMessage(pending.job, [pending.job.input.buffer as ArrayBuffer]);
+      worker.ref(); // busy workers keep the process alive until their job is done
+      worker.postMessage({ id: pending.id, job: pending.job }, pending.transfer);
     }
   }
 
-  private finish(worker: Worker, result: TileResult): void {
+  private finish(worker: Worker, reply: WorkerReply): void {
     const pending = this.running.get(worker);
     this.running.delete(worker);
     worker.unref();
     this.idle.push(worker);
     if (pending) {
-      if ('error' in result) pending.reject(new Error(result.error));
-      else pending.resolve(result.core);
+      if ('error' in reply) pending.reject(new Error(reply.error));
+      else pending.resolve(reply.result);
     }
     this.dispatch();
   }

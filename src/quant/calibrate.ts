@@ -15,6 +15,13 @@ import { CalibrationStats } from './quantize.js';
  * layer's own resolution): those values equal the whole-image run's exactly, while the halo's
  * are disturbed by the tile's own zero padding. So the statistics do not depend on the tile size.
  */
+export interface PartialCalibration {
+  readonly images: number;
+  readonly maxAbs: Readonly<Record<string, number>>;
+  /** only with the percentile method */
+  readonly histograms: Readonly<Record<string, Float64Array>>;
+}
+
 export type CalibrationMethod = { readonly method: 'max' } | { readonly method: 'percentile'; readonly percentile: number };
 
 /** Histogram of |x| on a log scale: 64 bins per octave from 2^-16 to 2^16, plus one bin for 0. */
@@ -62,6 +69,32 @@ export class MaxCalibrator {
       });
     }
     this.images++;
+  }
+
+  /** The raw statistics so far, to merge into another calibrator (worker threads). */
+  partial(): PartialCalibration {
+    return {
+      images: this.images,
+      maxAbs: Object.fromEntries(this.maxAbs),
+      histograms: Object.fromEntries(this.histograms),
+    };
+  }
+
+  /**
+   * Fold in another calibrator's statistics: maxima take the max, histograms add up. Both are
+   * exact and order-independent, so merging per-image results from workers gives the very
+   * result one calibrator would have reached.
+   */
+  merge(other: PartialCalibration): void {
+    for (const [name, max] of Object.entries(other.maxAbs)) this.maxAbs.set(name, Math.max(this.maxAbs.get(name) ?? 0, max));
+    if (this.method.method === 'percentile') {
+      for (const [name, bins] of Object.entries(other.histograms)) {
+        let mine = this.histograms.get(name);
+        if (!mine) this.histograms.set(name, (mine = new Float64Array(BIN_COUNT)));
+        for (let i = 0; i < BIN_COUNT; i++) mine[i] += bins[i];
+      }
+    }
+    this.images += other.images;
   }
 
   get imageCount(): number {

@@ -12,6 +12,6 @@ export type { Int8Model } from './int8-model.js';
 export { forwardInt8 } from './forward-i8.js';
 export type { Int8Observer } from './forward-i8.js';
 export { MaxCalibrator } from './calibrate.js';
-export type { CalibrationMethod } from './calibrate.js';
+export type { CalibrationMethod, PartialCalibration } from './calibrate.js';
 export { compareInt8 } from './report.js';
 export type { Int8Report, PointReport } from './report.js';
