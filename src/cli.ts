@@ -22,7 +22,7 @@ Usage:
                  [--method max|percentile] [--percentile 99.99] [--threads <n>]
   msrn compare <image> [--weights <fp32 blob>] [--int8 <int8 blob>] [--json]
   msrn eval <hr-dir> [--lr-dir <dir>] [--scale 2] [--precision fp32[,int8]] [--json <file>]
-            [--weights <fp32 blob>] [--int8 <int8 blob>] [--protocol standard|card --size HxW]
+            [--weights <fp32 blob>] [--int8 <int8 blob>] [--protocol standard|card --size HxW] [--threads <n>]
   msrn resize <input> -o <output> --scale <s>
   msrn metrics <reference> <test> [--shave <px>] [--json]
   msrn showcase <hr-image> -o <out.png> [--crop x,y,w,h] [--zoom 3] [--weights <blob>] [--precision fp32|int8]

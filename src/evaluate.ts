@@ -4,15 +4,9 @@ import { RgbaImage } from './image/codec.js';
 import { channelPlanes, psnr, srMetrics, ssim } from './image/metrics.js';
 import { rgbaToTensor, toByte } from './image/pixels.js';
 import { imresizeBicubic, resizeBilinear } from './image/resize.js';
-import { MsrnModelF32 } from './msrn/model-f32.js';
-import { Int8Model } from './quant/int8-model.js';
-import { LoadedModel, forwardModel } from './model-runner.js';
-import { receptiveFieldRadius } from './msrn/config.js';
-import { forwardTiled } from './msrn/tiling.js';
-
-const EVAL_TILE_SIZE = 256;
 import { Tensor } from './tensor/tensor.js';
 import { listImageFiles, readImageFile } from './image-files.js';
+import { Upscaler } from './upscale.js';
 
 /**
  * Benchmark evaluation over a folder of HR images.
@@ -44,8 +38,9 @@ export interface EvaluationResult {
 }
 
 export interface EvaluateOptions {
-  readonly fp32?: MsrnModelF32;
-  readonly int8?: Int8Model;
+  /** upscalers (createUpscaler) of the precisions to score: tiles and worker threads come with them */
+  readonly fp32?: Upscaler;
+  readonly int8?: Upscaler;
   readonly lrDir?: string;
   readonly protocol?: 'standard' | 'card';
   /** card protocol: LR size [height, width] (the card used 1080x1920) */
@@ -54,7 +49,7 @@ export interface EvaluateOptions {
 }
 
 export async function evaluateFolder(hrDir: string, options: EvaluateOptions): Promise<EvaluationResult> {
-  const scale = (options.fp32 ?? options.int8)?.config.scale;
+  const scale = (options.fp32 ?? options.int8)?.scale;
   if (!scale) throw new Error('evaluation needs a model (fp32 weights, an int8 model, or both)');
   const protocol = options.protocol ?? 'standard';
   if (protocol === 'card' && !options.size) throw new RangeError('the card protocol needs an LR size (e.g. 1080x1920)');
@@ -67,8 +62,8 @@ export async function evaluateFolder(hrDir: string, options: EvaluateOptions): P
     let scores: ImageScores;
     try {
       scores = protocol === 'standard'
-        ? scoreStandard(basename(path), hr, lr, scale, options)
-        : scoreCard(basename(path), hr, lr, scale, options.size!, options);
+        ? await scoreStandard(basename(path), hr, lr, scale, options)
+        : await scoreCard(basename(path), hr, lr, scale, options.size!, options);
     } catch (error) {
       throw new Error(`${basename(path)}: ${(error as Error).message}`);
     }
@@ -114,27 +109,26 @@ export function modcrop(t: Tensor<Float32Array>, scale: number): Tensor<Float32A
   return new Tensor(t.channels, h, w, out);
 }
 
-/** Both models' outputs as 8-bit images (float tensors holding integers 0..255), run in tiles to bound memory. */
-function runModels(lr: Tensor<Float32Array>, options: EvaluateOptions): { fp32?: Tensor<Float32Array>; int8?: Tensor<Float32Array> } {
-  const run = (loaded: LoadedModel) => {
-    const { config } = loaded.model;
-    const out = forwardTiled((t) => forwardModel(loaded, t), lr, config.scale, EVAL_TILE_SIZE, receptiveFieldRadius(config));
-    return new Tensor(3, out.height, out.width, Float32Array.from(out.data, toByte));
-  };
+/** Both models' outputs as 8-bit images (float tensors holding integers 0..255). */
+async function runModels(lr: Tensor<Float32Array>, options: EvaluateOptions): Promise<{ fp32?: Tensor<Float32Array>; int8?: Tensor<Float32Array> }> {
+  const plane = lr.height * lr.width;
+  const rgb = new Uint8Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = lr.data[c * plane + i];
+  const run = async (upscaler: Upscaler) => rgbaToTensor(await upscaler.upscale({ data: rgb, width: lr.width, height: lr.height, channels: 3 }));
   return {
-    fp32: options.fp32 ? run({ precision: 'fp32', model: options.fp32 }) : undefined,
-    int8: options.int8 ? run({ precision: 'int8', model: options.int8 }) : undefined,
+    fp32: options.fp32 ? await run(options.fp32) : undefined,
+    int8: options.int8 ? await run(options.int8) : undefined,
   };
 }
 
-function scoreStandard(name: string, hrFull: Tensor<Float32Array>, lrGiven: Tensor<Float32Array> | undefined, scale: number, options: EvaluateOptions): ImageScores {
+async function scoreStandard(name: string, hrFull: Tensor<Float32Array>, lrGiven: Tensor<Float32Array> | undefined, scale: number, options: EvaluateOptions): Promise<ImageScores> {
   const hr = modcrop(hrFull, scale);
   const lr = lrGiven ?? imresizeBicubic(hr, 1 / scale);
   if (lr.height * scale !== hr.height || lr.width * scale !== hr.width) {
     throw new Error(`${name}: LR is ${lr.width}x${lr.height}, expected ${hr.width / scale}x${hr.height / scale} for x${scale}`);
   }
   const bicubic = imresizeBicubic(lr, scale);
-  const out = runModels(lr, options);
+  const out = await runModels(lr, options);
   return {
     name,
     bicubic: srMetrics(hr, bicubic, scale),
@@ -143,7 +137,7 @@ function scoreStandard(name: string, hrFull: Tensor<Float32Array>, lrGiven: Tens
   };
 }
 
-function scoreCard(name: string, hr: Tensor<Float32Array>, lrGiven: Tensor<Float32Array> | undefined, scale: number, size: readonly [number, number], options: EvaluateOptions): ImageScores {
+async function scoreCard(name: string, hr: Tensor<Float32Array>, lrGiven: Tensor<Float32Array> | undefined, scale: number, size: readonly [number, number], options: EvaluateOptions): Promise<ImageScores> {
   const lrSource = lrGiven ?? imresizeBicubic(modcrop(hr, scale), 1 / scale);
   const lr = resizeBilinear(lrSource, size[0], size[1]);
   const target = resizeBilinear(hr, size[0] * scale, size[1] * scale);
@@ -152,7 +146,7 @@ function scoreCard(name: string, hr: Tensor<Float32Array>, lrGiven: Tensor<Float
     const b = channelPlanes(t);
     return { psnr: psnr(a, b), ssim: (ssim(a[0], b[0]) + ssim(a[1], b[1]) + ssim(a[2], b[2])) / 3 };
   };
-  const out = runModels(lr, options);
+  const out = await runModels(lr, options);
   return {
     name,
     bicubic: rgbScore(imresizeBicubic(lr, scale)),

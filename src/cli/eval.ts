@@ -1,4 +1,5 @@
 import { EvaluationResult, Score, evaluateFolder } from '../evaluate.js';
+import { createUpscaler } from '../upscale.js';
 import { checkInt8MatchesFp32 } from '../quant/int8-blob.js';
 import { MsrnModelF32 } from '../msrn/model-f32.js';
 import { Int8Model } from '../quant/int8-model.js';
@@ -16,6 +17,7 @@ export async function evalCommand(args: string[]): Promise<void> {
     json: { type: 'string' },
     protocol: { type: 'string', default: 'standard' },
     size: { type: 'string' },
+    threads: { type: 'string' },
     quiet: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('eval takes exactly one folder of HR images');
@@ -44,16 +46,25 @@ export async function evalCommand(args: string[]): Promise<void> {
   const modelScale = (fp32 ?? int8)!.config.scale;
   if (scale !== undefined && scale !== modelScale) throw new UsageError(`--scale ${scale} does not match the model, which is x${modelScale}`);
 
-  const result = await evaluateFolder(positionals[0], {
-    fp32,
-    int8,
-    lrDir: values['lr-dir'],
-    protocol,
-    size,
-    onImage: (s, done, total) => {
-      if (!values.quiet) process.stderr.write(`evaluated ${done}/${total}: ${s.name}\n`);
-    },
-  });
+  const threads = parseInteger(values.threads, '--threads', 1, 256);
+  const upscalerFor = (precision: Precision, weights: string | undefined) =>
+    precisions.includes(precision) ? createUpscaler({ precision, weights, threads }) : undefined;
+  const upscalers = { fp32: await upscalerFor('fp32', values.weights), int8: await upscalerFor('int8', values.int8) };
+  let result: EvaluationResult;
+  try {
+    result = await evaluateFolder(positionals[0], {
+      ...upscalers,
+      lrDir: values['lr-dir'],
+      protocol,
+      size,
+      onImage: (s, done, total) => {
+        if (!values.quiet) process.stderr.write(`evaluated ${done}/${total}: ${s.name}\n`);
+      },
+    });
+  } finally {
+    await upscalers.fp32?.dispose();
+    await upscalers.int8?.dispose();
+  }
   process.stdout.write(formatTable(result));
   if (values.json) await writeAtomically(values.json, `${toJson({ images: result.images, mean: result.mean })}\n`);
 }
