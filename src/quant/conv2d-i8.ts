@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import { PackedConv2d, RowEpilogue, checkConvCall, conv2dRows } from '../ops/conv2d-core.js';
-import { PackedPairConv2d, conv2dRowsPairs } from './conv2d-i8-packed.js';
+import { PairedConv2d, conv2dRowsPairs } from './conv2d-i8-packed.js';
 import { checkReferenceShapes, convSumAt } from '../ops/conv2d-reference.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference } from './requantize.js';
 
@@ -16,7 +16,7 @@ import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference }
 export interface QuantizedConv2d {
   readonly packed: PackedConv2d;
   /** the same weights two channels per double (conv2d-i8-packed.ts), when the layer allows it */
-  readonly pairs?: PackedPairConv2d | null;
+  readonly pairs?: PairedConv2d | null;
   readonly multiplier: Int32Array;
   readonly shift: Int32Array;
   readonly lo: number;
