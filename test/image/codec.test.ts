@@ -64,6 +64,10 @@ describe('PNG and JPEG', () => {
     new DataView(bomb.buffer).setUint32(20, 100_000);
     expect(() => decodeImage(bomb)).toThrow(/100000x100000 \(10000.0 MP\), over the limit of 50.0 MP/);
     expect(() => decodeImage(png, 100)).toThrow(/over the limit/);
+    const empty = png.slice();
+    new DataView(empty.buffer).setUint32(16, 0);
+    new DataView(empty.buffer).setUint32(20, 0);
+    expect(() => decodeImage(empty)).toThrow(/the PNG header claims a 0x0 image/);
     // The same for a JPEG whose frame header claims 60000 x 60000.
     const jpegBomb = jpg.slice();
     const sof = jpegBomb.findIndex((b, i) => b === 0xff && jpegBomb[i + 1] === 0xc0);
