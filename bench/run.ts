@@ -260,8 +260,8 @@ async function benchNetwork(m: BenchModels, jitWarm: boolean): Promise<NetworkRe
   const tasks: TimedTask[] = [
     { name: 'forward fp32', fn: () => forwardF32(m.fp32, frame) },
     { name: 'forward int8', fn: () => forwardInt8(m.int8, frame) },
-    { name: 'upscale() fp32', fn: () => upscale(png, { weights: m.fp32Bytes }), async: true },
-    { name: 'upscale() int8', fn: () => upscale(png, { weights: m.int8Bytes, precision: 'int8' }), async: true },
+    { name: 'upscale() fp32', fn: () => upscale(png, { weights: m.fp32Bytes, threads: 1 }), async: true },
+    { name: 'upscale() int8', fn: () => upscale(png, { weights: m.int8Bytes, precision: 'int8', threads: 1 }), async: true },
   ];
   const rows: Omit<NetworkResult, 'timing' | 'effectiveGflops' | 'spreadPercent'>[] = [
     { run: 'forward', precision: 'fp32', threads: 1, note: 'forwardF32 on a 3xHxW tensor' },
