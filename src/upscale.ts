@@ -58,6 +58,8 @@ export interface UpscaledImage {
 export interface Upscaler {
   readonly precision: Precision;
   readonly scale: number;
+  /** the validated model it runs (its config, checksum, int8 scales...) */
+  readonly loaded: LoadedModel;
   upscale(input: UpscaleInput, options?: UpscaleCallOptions): Promise<UpscaledImage>;
   /** Stops the workers; calls in flight reject. Safe to call twice. */
   dispose(): Promise<void>;
@@ -94,6 +96,7 @@ export async function createUpscaler(options: UpscalerOptions = {}): Promise<Ups
   return {
     precision,
     scale,
+    loaded,
     async upscale(input, call = {}) {
       if (disposed) throw new Error('this upscaler was disposed');
       checkCallOptions(call);

@@ -1,10 +1,7 @@
 import { EvaluationResult, Score, evaluateFolder } from '../evaluate.js';
 import { createUpscaler } from '../upscale.js';
 import { checkInt8MatchesFp32 } from '../quant/int8-blob.js';
-import { MsrnModelF32 } from '../msrn/model-f32.js';
-import { Int8Model } from '../quant/int8-model.js';
 import { PRECISIONS, Precision } from '../model-runner.js';
-import { loadModel } from '../weights-files.js';
 import { UsageError, checkOutputFolder, formatDb, parse, parseInteger, parseSize, toJson, writeAtomically } from './common.js';
 
 export async function evalCommand(args: string[]): Promise<void> {
@@ -32,38 +29,35 @@ export async function evalCommand(args: string[]): Promise<void> {
   const scale = parseInteger(values.scale, '--scale', 2, 8);
   if (values.json) await checkOutputFolder(values.json);
 
-  let fp32: MsrnModelF32 | undefined;
-  let int8: Int8Model | undefined;
-  if (precisions.includes('fp32')) {
-    const m = await loadModel('fp32', values.weights);
-    if (m.precision === 'fp32') fp32 = m.model;
-  }
-  if (precisions.includes('int8')) {
-    const m = await loadModel('int8', values.int8);
-    if (m.precision === 'int8') int8 = m.model;
-  }
-  if (fp32 && int8) checkInt8MatchesFp32(int8.data, { config: fp32.config, checksum: fp32.checksum });
-  const modelScale = (fp32 ?? int8)!.config.scale;
-  if (scale !== undefined && scale !== modelScale) throw new UsageError(`--scale ${scale} does not match the model, which is x${modelScale}`);
-
   const threads = parseInteger(values.threads, '--threads', 1, 256);
+
   const upscalerFor = (precision: Precision, weights: string | undefined) =>
     precisions.includes(precision) ? createUpscaler({ precision, weights, threads }) : undefined;
-  const upscalers = { fp32: await upscalerFor('fp32', values.weights), int8: await upscalerFor('int8', values.int8) };
+  const fp32 = await upscalerFor('fp32', values.weights);
   let result: EvaluationResult;
   try {
-    result = await evaluateFolder(positionals[0], {
-      ...upscalers,
-      lrDir: values['lr-dir'],
-      protocol,
-      size,
-      onImage: (s, done, total) => {
-        if (!values.quiet) process.stderr.write(`evaluated ${done}/${total}: ${s.name}\n`);
-      },
-    });
+    const int8 = await upscalerFor('int8', values.int8);
+    try {
+      if (fp32?.loaded.precision === 'fp32' && int8?.loaded.precision === 'int8') {
+        checkInt8MatchesFp32(int8.loaded.model.data, fp32.loaded.model);
+      }
+      const modelScale = (fp32 ?? int8)!.scale;
+      if (scale !== undefined && scale !== modelScale) throw new UsageError(`--scale ${scale} does not match the model, which is x${modelScale}`);
+      result = await evaluateFolder(positionals[0], {
+        fp32,
+        int8,
+        lrDir: values['lr-dir'],
+        protocol,
+        size,
+        onImage: (s, done, total) => {
+          if (!values.quiet) process.stderr.write(`evaluated ${done}/${total}: ${s.name}\n`);
+        },
+      });
+    } finally {
+      await int8?.dispose();
+    }
   } finally {
-    await upscalers.fp32?.dispose();
-    await upscalers.int8?.dispose();
+    await fp32?.dispose();
   }
   process.stdout.write(formatTable(result));
   if (values.json) await writeAtomically(values.json, `${toJson({ images: result.images, mean: result.mean })}\n`);
