@@ -17,7 +17,7 @@ import { padToFloat64 } from './pad.js';
  *   reduction reads them front to back: [block][ci][ky][kx][4].
  * - The (ci, ky, kx) reduction is one flat loop over a table of input offsets, so the loop
  *   overhead is paid once per tap, not per nesting level.
- * Each finished row of 8 channels goes to an `epilogue` (ReLU + float32 store, or int8
+ * Each finished row of 4 channels goes to an `epilogue` (ReLU + float32 store, or int8
  * requantization), so the accumulators never need a full-size buffer.
  *
  * int8 inputs and weights are exact small integers in doubles, and every partial sum stays far
