@@ -222,7 +222,7 @@ async function main(): Promise<void> {
     const bars: Bar[] = rows.map((r) => ({
       label: `${r.engine}, ${r.threads}T`,
       value: r.gflops ?? NaN,
-      note: r.note.startsWith('not measured: the worker pool') ? 'not measured yet (worker pool pending)' : r.note ? 'not measured (see peers.md)' : undefined,
+      note: r.note.startsWith('not measured: the worker pool') ? 'not measured (the worker pool could not start)' : r.note ? 'not measured (see peers.md)' : undefined,
       highlight: r.engine.startsWith('msrn-ts'),
     }));
     const svg = barChartSvg(
