@@ -116,7 +116,14 @@ describe('msrn info, compare, eval', () => {
     expect(report.points.map((p: { name: string }) => p.name)).toEqual([
       'input', 'head', 'body.0.cat1', 'body.0.cat2', 'body.0.confusion', 'body.0', 'tail.0', 'tail.1', 'tail.2.0', 'tail.3', 'output',
     ]);
-    for (const p of report.points) expect(p.sqnr).toBeGreaterThan(10);
+    for (const p of report.points) {
+      expect(p.sqnr).toBeGreaterThan(10);
+      expect(p.rmsSteps).toBeGreaterThan(0);
+      expect(p.clipped).toBeGreaterThanOrEqual(0);
+    }
+    const text = await msrn('compare', join(FIXTURES, 'e2e', 'input.png'), '--weights', weights, '--int8', int8);
+    expect(text.stdout).toMatch(/tensor +point +scale +SQNR dB +clipped +rms\/step/);
+    expect(text.stdout).toMatch(/^body\.0 +features +[\d.]+ +[\d.]+ +[\d.]+% +[\d.]+$/m);
   });
 
   it('eval names the image that cannot be scored', async () => {
