@@ -3,14 +3,18 @@ import { join } from 'node:path';
 import { RgbaImage, decodeImage, sniffFormat } from './image/codec.js';
 import { describeFsError } from './weights-files.js';
 
-/** Node helpers to read images from disk with errors that name the file. */
-export async function readImageFile(path: string, maxPixels?: number): Promise<RgbaImage> {
-  let bytes: Uint8Array;
+/** A file's bytes, or an error that names the file and says what is wrong in plain words. */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (error) {
     throw new Error(`cannot read ${path}: ${describeFsError(error)}`);
   }
+}
+
+/** Node helpers to read images from disk with errors that name the file. */
+export async function readImageFile(path: string, maxPixels?: number): Promise<RgbaImage> {
+  const bytes = await readFileBytes(path);
   try {
     return decodeImage(bytes, maxPixels);
   } catch (error) {

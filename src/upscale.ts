@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { readFile } from 'node:fs/promises';
 import { RgbaImage, decodeImage, hasTransparency, DEFAULT_MAX_PIXELS } from './image/codec.js';
 import { rgbaChannel, rgbaToTensor, toByte } from './image/pixels.js';
 import { imresizeBicubic } from './image/resize.js';
@@ -7,7 +6,8 @@ import { receptiveFieldRadius } from './msrn/config.js';
 import { Tile, planTiles, tileCore, tileInput } from './msrn/tiling.js';
 import { LoadedModel, PRECISIONS, Precision, decodeModel, forwardModel } from './model-runner.js';
 import { WorkerPool } from './node/worker-pool.js';
-import { WeightsSource, describeFsError, readModelBytes } from './weights-files.js';
+import { WeightsSource, readModelBytes } from './weights-files.js';
+import { readImageFile } from './image-files.js';
 
 /** A decoded image handed over directly: RGBA by default, RGB with channels: 3. */
 export interface PixelInput {
@@ -217,15 +217,7 @@ function checkCallOptions(options: UpscaleCallOptions): void {
 }
 
 async function toRgba(input: UpscaleInput, maxPixels: number): Promise<RgbaImage> {
-  if (typeof input === 'string') {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(input);
-    } catch (error) {
-      throw new Error(`cannot read ${input}: ${describeFsError(error)}`);
-    }
-    return decodeImage(bytes, maxPixels);
-  }
+  if (typeof input === 'string') return readImageFile(input, maxPixels);
   if (input instanceof Uint8Array) return decodeImage(input, maxPixels);
   if (typeof input === 'object' && input !== null && 'data' in input) return pixelsToRgba(input, maxPixels);
   throw new TypeError('upscale input must be a file path, PNG/JPEG bytes, or { data, width, height }');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ParseArgsConfig, parseArgs } from 'node:util';
 import { ImageFormat } from '../image/codec.js';
@@ -17,14 +17,6 @@ export function parse<O extends Options>(args: string[], options: O): Parsed<O> 
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0]);
-  }
-}
-
-export async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new Error(`cannot read ${path}: ${describeFsError(error)}`);
   }
 }
 

@@ -3,13 +3,14 @@ import { describeConfig, parameterCount } from '../msrn/config.js';
 import { formatCrc32 } from '../msrn/crc32.js';
 import { readWeightBlob } from '../msrn/weights-blob.js';
 import { readInt8Blob } from '../quant/int8-blob.js';
-import { UsageError, parse, readBytes } from './common.js';
+import { UsageError, parse } from './common.js';
+import { readFileBytes } from '../image-files.js';
 
 export async function infoCommand(args: string[]): Promise<void> {
   const { positionals } = parse(args, {});
   if (positionals.length !== 1) throw new UsageError('info takes exactly one blob');
   const path = positionals[0];
-  const bytes = await readBytes(path);
+  const bytes = await readFileBytes(path);
   const kind = decodeContainer(bytes, 'weight blob').header.kind;
   const lines = [`file:        ${path}`];
   if (kind === 'msrn-int8') {
