@@ -69,7 +69,7 @@ export function packConv2d(
 
 export function checkConvCall(
   input: Tensor<Float32Array | Int8Array | Uint8Array>,
-  conv: PackedConv2d,
+  conv: { readonly inChannels: number; readonly outChannels: number },
   output: Tensor<Float32Array | Int8Array | Uint8Array>,
 ): void {
   if (input.channels !== conv.inChannels) {

@@ -1,11 +1,29 @@
 import { Tensor } from '../tensor/tensor.js';
-import { PackedConv2d, checkConvCall, conv2dRows, packConv2d } from './conv2d-core.js';
+import { PackedConv2d, RowEpilogue, checkConvCall, conv2dRows, packConv2d } from './conv2d-core.js';
+import { DEFAULT_WINOGRAD, PackedWinograd, WinogradVariantName, packWinograd, winogradRows } from './conv2d-winograd.js';
 
 /**
- * Fast fp32 conv2d: stride 1, 'same' zero padding, bias, optional fused ReLU. The loop itself is
- * conv2d-core.ts; this adds the float32 store (with ReLU). Reference: conv2d-reference.ts.
+ * Fast fp32 conv2d: stride 1, 'same' zero padding, bias, optional fused ReLU. 3x3 and 5x5
+ * kernels run as Winograd convs (conv2d-winograd.ts), 1x1 and other sizes as the direct
+ * register-blocked loop (conv2d-core.ts); both hand finished rows to the float32 store below.
+ * Reference: conv2d-reference.ts.
  */
-export type PackedConv2dF32 = PackedConv2d;
+export interface PackedConv2dF32 {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  /** Exactly one of the two is set. */
+  readonly direct?: PackedConv2d;
+  readonly winograd?: PackedWinograd;
+}
+
+export interface PackConv2dF32Options {
+  /**
+   * 'direct' forces the direct loop; a variant name picks a Winograd tile. The default is
+   * DEFAULT_WINOGRAD for 3x3 and 5x5 kernels and direct for the rest.
+   */
+  readonly method?: 'direct' | WinogradVariantName;
+}
 
 export function packConv2dF32(
   weight: Float32Array,
@@ -13,8 +31,12 @@ export function packConv2dF32(
   outChannels: number,
   inChannels: number,
   kernelSize: number,
+  options: PackConv2dF32Options = {},
 ): PackedConv2dF32 {
-  return packConv2d(weight, bias, outChannels, inChannels, kernelSize);
+  const method = options.method ?? DEFAULT_WINOGRAD[kernelSize] ?? 'direct';
+  const shape = { inChannels, outChannels, kernelSize };
+  if (method === 'direct') return { ...shape, direct: packConv2d(weight, bias, outChannels, inChannels, kernelSize) };
+  return { ...shape, winograd: packWinograd(weight, bias, outChannels, inChannels, kernelSize, method) };
 }
 
 export function conv2dF32(
@@ -28,7 +50,7 @@ export function conv2dF32(
   const plane = height * width;
   const dst = output.data;
   const floor = relu ? 0 : -Infinity;
-  conv2dRows(input, conv, (acc, stride, co0, lanes, y) => {
+  const store: RowEpilogue = (acc, stride, co0, lanes, y) => {
     for (let lane = 0; lane < lanes; lane++) {
       const o = (co0 + lane) * plane + y * width;
       const a = lane * stride;
@@ -37,5 +59,8 @@ export function conv2dF32(
         dst[o + x] = v < floor ? floor : v;
       }
     }
-  });
+  };
+  if (conv.winograd) winogradRows(input, conv.winograd, store);
+  else if (conv.direct) conv2dRows(input, conv.direct, store);
+  else throw new Error('internal: PackedConv2dF32 has neither a direct nor a Winograd packing');
 }

@@ -14,13 +14,28 @@ let scratch = new Float64Array(0);
 const PAD_SPARE = 3;
 
 export function padToFloat64(input: Tensor<Float32Array | Int8Array | Uint8Array>, pad: number): Float64Array {
+  return padToFloat64Box(input, pad, input.height + 2 * pad, input.width + 2 * pad);
+}
+
+/**
+ * The general form: each channel plane becomes paddedHeight x paddedWidth with the image at row
+ * `pad`, column `pad`, zeros everywhere else (the Winograd conv pads the far sides up to a whole
+ * number of tiles). Same scratch-buffer contract as padToFloat64.
+ */
+export function padToFloat64Box(
+  input: Tensor<Float32Array | Int8Array | Uint8Array>,
+  pad: number,
+  paddedHeight: number,
+  paddedWidth: number,
+): Float64Array {
   const { channels, height, width } = input;
-  const paddedWidth = width + 2 * pad;
-  const paddedHeight = height + 2 * pad;
+  if (paddedHeight < height + pad || paddedWidth < width + pad) {
+    throw new RangeError(`padToFloat64Box: ${paddedHeight}x${paddedWidth} cannot hold ${height}x${width} at offset ${pad}`);
+  }
   const needed = channels * paddedHeight * paddedWidth + PAD_SPARE;
   if (scratch.length < needed) scratch = new Float64Array(needed);
   const out = scratch.subarray(0, needed);
-  if (pad > 0) out.fill(0);
+  if (pad > 0 || paddedHeight > height || paddedWidth > width) out.fill(0);
   else out.fill(0, needed - PAD_SPARE);
   const src = input.data;
   for (let c = 0; c < channels; c++) {

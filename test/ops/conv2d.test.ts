@@ -53,9 +53,10 @@ describe('conv2dF32 (fast) equals the reference', () => {
     [7, 13, 1, 3, 5],
     [5, 17, 5, 4, 4],
   ];
+  // 'direct' is the register-blocked loop; 'default' is what models use (Winograd for 3x3, 5x5).
   for (const [cin, cout, k, h, w] of cases) {
-    for (const relu of [false, true]) {
-      it(`cin ${cin} cout ${cout} k ${k} ${h}x${w} relu ${relu}`, () => {
+    for (const [relu, method] of [[false, 'direct'], [true, 'direct'], [false, 'default'], [true, 'default']] as const) {
+      it(`cin ${cin} cout ${cout} k ${k} ${h}x${w} relu ${relu} ${method}`, () => {
         const input = randomTensor(cin, h, w, random, 100);
         const weight = randomF32(cout * cin * k * k, random, 0.3);
         const bias = randomF32(cout, random, 5);
@@ -63,7 +64,9 @@ describe('conv2dF32 (fast) equals the reference', () => {
         conv2dF32Reference(input, weight, bias, expected, k, relu);
         const actual = zerosF32(cout, h, w);
         actual.data.fill(Number.NaN); // every output must be written
-        conv2dF32(input, packConv2dF32(weight, bias, cout, cin, k), actual, relu);
+        const packed = packConv2dF32(weight, bias, cout, cin, k, method === 'direct' ? { method } : {});
+        expect(packed.winograd !== undefined).toBe(method === 'default' && k > 1);
+        conv2dF32(input, packed, actual, relu);
         expect(maxRelativeError(actual.data, expected.data)).toBeLessThan(1e-5);
       });
     }

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Generate src/ops/winograd-transforms.ts: the Winograd F(m x m, r x r) transforms, exactly.
+
+Winograd's minimal filtering (Lavin & Gray 2016) computes an m x m block of a 'same' r x r
+correlation from an a x a input patch (a = m + r - 1) as
+
+    Y = A^T [ (G g G^T) (*) (B^T d B) ] A
+
+with (*) elementwise. The matrices come from Toom-Cook on a - 1 finite points plus infinity:
+  A^T (m x a)  evaluates a degree m-1 polynomial at the points (infinity: its leading coefficient)
+  G   (a x r)  evaluates a degree r-1 polynomial the same way
+  B^T (a x a)  the transpose of the interpolation matrix, the inverse of the a x a evaluation
+By transposition (Winograd's principle) the product computes the correlation. Each row i of
+B^T is scaled to integers and G's row i divided by the same factor, which leaves the product
+unchanged, so the input transform multiplies only by small integers.
+
+Everything is computed with Python Fractions and checked here (for random integer data the
+formula must equal the direct correlation exactly) before any code is written. The emitted
+TypeScript is straight-line code per 1-D pass, which is what makes the transforms cheap in
+plain JavaScript; the weight transform (G g G^T, done once at model load) is a plain matrix
+product over the emitted G.
+
+Usage: /usr/bin/python3 tools/gen_winograd.py   (rewrites src/ops/winograd-transforms.ts)
+"""
+from fractions import Fraction
+from math import lcm
+from pathlib import Path
+import random
+
+# (m, r) variants emitted. a = m + r - 1 picks the point set below.
+VARIANTS = [(4, 3), (6, 3), (2, 5), (4, 5)]
+# The usual well-conditioned points: small integers, then halves (Lavin's wincnn choices).
+POINTS = {
+    6: [0, 1, -1, 2, -2],
+    8: [0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2)],
+}
+
+OUT = Path(__file__).resolve().parent.parent / 'src' / 'ops' / 'winograd-transforms.ts'
+
+
+def evaluation(points, cols):
+    """Rows [p^0 .. p^(cols-1)] per finite point, then [0 .. 0 1] for infinity."""
+    rows = [[Fraction(p) ** j for j in range(cols)] for p in points]
+    rows.append([Fraction(0)] * (cols - 1) + [Fraction(1)])
+    return rows
+
+
+def inverse(mat):
+    n = len(mat)
+    aug = [row[:] + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(mat)]
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if aug[r][col] != 0)
+        aug[col], aug[pivot] = aug[pivot], aug[col]
+        inv = 1 / aug[col][col]
+        aug[col] = [v * inv for v in aug[col]]
+        for r in range(n):
+            if r != col and aug[r][col] != 0:
+                f = aug[r][col]
+                aug[r] = [a - f * b for a, b in zip(aug[r], aug[col])]
+    return [row[n:] for row in aug]
+
+
+def transpose(mat):
+    return [list(col) for col in zip(*mat)]
+
+
+def matrices(m, r):
+    a = m + r - 1
+    points = POINTS[a]
+    assert len(points) == a - 1
+    at = transpose(evaluation(points, m))  # m x a
+    g = evaluation(points, r)  # a x r
+    bt = transpose(inverse(evaluation(points, a)))  # a x a
+    for i in range(a):
+        scale = lcm(*[v.denominator for v in bt[i]])
+        bt[i] = [v * scale for v in bt[i]]
+        g[i] = [v / scale for v in g[i]]
+    return at, g, bt
+
+
+def check(m, r, at, g, bt, trials=50):
+    """The formula equals the direct 1-D and 2-D correlation exactly on random integers."""
+    a = m + r - 1
+    rnd = random.Random(m * 100 + r)
+    for _ in range(trials):
+        d = [[Fraction(rnd.randint(-128, 127)) for _ in range(a)] for _ in range(a)]
+        w = [[Fraction(rnd.randint(-128, 127)) for _ in range(r)] for _ in range(r)]
+        u = [[sum(g[i][k] * w[k][l] * g[j][l] for k in range(r) for l in range(r)) for j in range(a)] for i in range(a)]
+        v = [[sum(bt[i][k] * d[k][l] * bt[j][l] for k in range(a) for l in range(a)) for j in range(a)] for i in range(a)]
+        prod = [[u[i][j] * v[i][j] for j in range(a)] for i in range(a)]
+        y = [[sum(at[p][i] * prod[i][j] * at[q][j] for i in range(a) for j in range(a)) for q in range(m)] for p in range(m)]
+        direct = [[sum(w[k][l] * d[p + k][q + l] for k in range(r) for l in range(r)) for q in range(m)] for p in range(m)]
+        assert y == direct, (m, r)
+
+
+def ts_number(v):
+    s = repr(float(v))
+    return s[:-2] if s.endswith('.0') else s
+
+
+def linear_combination(coeffs, names):
+    """'2 * d1 - d3 + 0.5 * d4' from one matrix row; zero terms are left out."""
+    terms = []
+    for c, name in zip(coeffs, names):
+        if c == 0:
+            continue
+        mag = abs(c)
+        term = name if mag == 1 else f'{ts_number(mag)} * {name}'
+        terms.append(('-' if c < 0 else '+', term))
+    if not terms:
+        return '0'
+    sign, first = terms[0]
+    text = ('-' if sign == '-' else '') + first
+    for sign, term in terms[1:]:
+        text += f' {sign} {term}'
+    return text
+
+
+def dyadic(v):
+    return v.denominator & (v.denominator - 1) == 0
+
+
+def emit_input_transform(a, bt):
+    """V = B^T d B for one a x a patch: columns first (into scratch), then rows."""
+    ins = [f'd{k}' for k in range(a)]
+    lines = [
+        f'/** V = B^T d B for the {a}x{a} patch at src[base + row * rowStride + col]; V[i * {a} + j] goes to dst[dstBase + (i * {a} + j) * dstStride]. */',
+        f'export function inputTransform{a}(src: Float64Array, base: number, rowStride: number, dst: Float64Array, dstBase: number, dstStride: number): void {{',
+        f'  const t = scratch{a};',
+        f'  for (let col = 0; col < {a}; col++) {{',
+        f'    const p = base + col;',
+    ]
+    lines.append('    const ' + ', '.join(f'd{k} = src[p + {k} * rowStride]' if k else 'd0 = src[p]' for k in range(a)) + ';')
+    for i in range(a):
+        lines.append(f'    t[{i * a} + col] = {linear_combination(bt[i], ins)};')
+    lines.append('  }')
+    lines.append(f'  for (let row = 0; row < {a}; row++) {{')
+    lines.append(f'    const q = row * {a};')
+    lines.append('    const ' + ', '.join(f'd{k} = t[q + {k}]' for k in range(a)) + ';')
+    lines.append('    const o = dstBase + q * dstStride;')
+    for j in range(a):
+        target = 'dst[o]' if j == 0 else f'dst[o + {j} * dstStride]'
+        lines.append(f'    {target} = {linear_combination(bt[j], ins)};')
+    lines.append('  }')
+    lines.append('}')
+    return '\n'.join(lines)
+
+
+def emit_output_transform(m, a, at):
+    """Y = A^T M A + bias for one tile: columns first (into scratch), then rows."""
+    ins = [f'm{k}' for k in range(a)]
+    name = f'outputTransform{m}x{a}'
+    lines = [
+        f'/** Y = A^T M A + bias, M[i * {a} + j] at src[base + (i * {a} + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */',
+        f'export function {name}(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {{',
+        f'  const t = scratchOut{a};',
+        f'  for (let col = 0; col < {a}; col++) {{',
+        f'    const p = base + col * srcStride;',
+    ]
+    lines.append('    const ' + ', '.join(f'm{k} = src[p + {k * a} * srcStride]' if k else 'm0 = src[p]' for k in range(a)) + ';')
+    for i in range(m):
+        lines.append(f'    t[{i * a} + col] = {linear_combination(at[i], ins)};')
+    lines.append('  }')
+    lines.append(f'  for (let row = 0; row < {m}; row++) {{')
+    lines.append(f'    const q = row * {a};')
+    lines.append('    const ' + ', '.join(f'm{k} = t[q + {k}]' for k in range(a)) + ';')
+    lines.append('    const o = dstBase + row * dstRowStride;')
+    for j in range(m):
+        target = 'dst[o]' if j == 0 else f'dst[o + {j}]'
+        lines.append(f'    {target} = {linear_combination(at[j], ins)} + bias;')
+    lines.append('  }')
+    lines.append('}')
+    return '\n'.join(lines)
+
+
+def rational_literal(v):
+    """An exact fraction as TS source: '1 / 6' stays a division so the double is correctly rounded."""
+    if v.denominator == 1:
+        return str(v.numerator)
+    if dyadic(v):
+        return ts_number(v)
+    return f'{v.numerator} / {v.denominator}'
+
+
+def main():
+    parts = [
+        '// Generated by tools/gen_winograd.py: do not edit. The generator checks every matrix',
+        '// exactly (Fractions) against the direct correlation before writing this file.',
+        '//',
+        '// Winograd F(m x m, r x r): Y = A^T [(G g G^T) (*) (B^T d B)] A. Points 0, +-1, +-2 (a = 6)',
+        '// and also +-1/2 (a = 8), plus infinity. B^T rows are scaled to integers; G carries the',
+        '// fractions. See src/ops/conv2d-winograd.ts for how they are used.',
+        '',
+    ]
+    alphas = sorted({m + r - 1 for m, r in VARIANTS})
+    for a in alphas:
+        parts.append(f'const scratch{a} = new Float64Array({a * a});')
+        parts.append(f'const scratchOut{a} = new Float64Array({a * a});')
+    parts.append('')
+    parts.append('export interface WinogradMatrices {')
+    parts.append('  readonly m: number;')
+    parts.append('  readonly r: number;')
+    parts.append('  readonly alpha: number;')
+    parts.append('  /** A^T, m x alpha, row-major */')
+    parts.append('  readonly at: readonly number[];')
+    parts.append('  /** G, alpha x r, row-major (exact fractions rounded once to double) */')
+    parts.append('  readonly g: readonly number[];')
+    parts.append('  /** B^T, alpha x alpha, row-major, integers */')
+    parts.append('  readonly bt: readonly number[];')
+    parts.append('}')
+    parts.append('')
+    seen_input = set()
+    for m, r in VARIANTS:
+        a = m + r - 1
+        at, g, bt = matrices(m, r)
+        check(m, r, at, g, bt)
+        assert all(v.denominator == 1 for row in bt for v in row)
+        assert all(dyadic(v) for row in at for v in row)
+        flat = lambda mat: ', '.join(rational_literal(v) for row in mat for v in row)
+        parts.append(f'/** F({m}x{m}, {r}x{r}), alpha {a}. */')
+        parts.append(f'export const WINOGRAD_F{m}_{r}: WinogradMatrices = {{')
+        parts.append(f'  m: {m},')
+        parts.append(f'  r: {r},')
+        parts.append(f'  alpha: {a},')
+        parts.append(f'  at: [{flat(at)}],')
+        parts.append(f'  g: [{flat(g)}],')
+        parts.append(f'  bt: [{flat(bt)}],')
+        parts.append('};')
+        parts.append('')
+        if a not in seen_input:
+            seen_input.add(a)
+            parts.append(emit_input_transform(a, bt))
+            parts.append('')
+        parts.append(emit_output_transform(m, a, at))
+        parts.append('')
+    OUT.write_text('\n'.join(parts))
+    print(f'wrote {OUT} ({len(VARIANTS)} variants, all checked exactly)')
+
+
+if __name__ == '__main__':
+    main()
