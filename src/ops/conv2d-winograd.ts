@@ -225,3 +225,73 @@ export function winogradRows(
     }
   }
 }
+
+/**
+ * For integer convs (the int8 path): a bound on |computed - exact| of every Winograd output,
+ * bias included, for inputs with |x| <= inputMax. When it is below 1/2, rounding the computed
+ * value to the nearest integer gives the exact int32 accumulator, so the int8 path can use
+ * Winograd and stay bit-exact.
+ *
+ * Standard forward error analysis: a sum of products evaluated in floating point with at most N
+ * roundings along any path is within gamma_N = N u / (1 - N u) (u = 2^-53) of the exact value,
+ * times the same sum evaluated on absolute values. Here the roundings are: G's constants (1),
+ * G g G^T (2r + 2), the channel sum (Cin + 1), the output transform and the bias (2a + 1).
+ * The input transform is exact (integer B^T, integer inputs, sums far below 2^53). The absolute
+ * sum is bounded per output channel with the actual weights: sum over ci of
+ * |A^T| [(|G| |w| |G|^T) (*) (|B^T| |x| |B|)] |A|, with |x| <= inputMax, plus |bias|.
+ */
+export function winogradIntegerErrorBound(
+  weight: Int8Array,
+  bias: Int32Array,
+  outChannels: number,
+  inChannels: number,
+  variantName: WinogradVariantName,
+  inputMax: number,
+): number {
+  const { m, r, alpha, at, g, bt } = WINOGRAD_VARIANTS[variantName].matrices;
+  checkConvShapes(inChannels, outChannels, r, weight.length, bias.length);
+  const rowAbsSum = (mat: readonly number[], cols: number, row: number) => {
+    let s = 0;
+    for (let k = 0; k < cols; k++) s += Math.abs(mat[row * cols + k]);
+    return s;
+  };
+  const bRow = Array.from({ length: alpha }, (_, i) => rowAbsSum(bt, alpha, i)); // |B^T| 1
+  const rounds = 1 + (2 * r + 2) + (inChannels + 1) + (2 * alpha + 1);
+  const u = 2 ** -53;
+  const gamma = (rounds * u) / (1 - rounds * u);
+  let worst = 0;
+  const gw = new Float64Array(alpha * r);
+  const absU = new Float64Array(alpha * alpha);
+  for (let co = 0; co < outChannels; co++) {
+    absU.fill(0);
+    for (let ci = 0; ci < inChannels; ci++) {
+      const w0 = (co * inChannels + ci) * r * r;
+      for (let i = 0; i < alpha; i++) {
+        for (let l = 0; l < r; l++) {
+          let s = 0;
+          for (let k = 0; k < r; k++) s += Math.abs(g[i * r + k]) * Math.abs(weight[w0 + k * r + l]);
+          gw[i * r + l] = s;
+        }
+      }
+      for (let i = 0; i < alpha; i++) {
+        for (let j = 0; j < alpha; j++) {
+          let s = 0;
+          for (let l = 0; l < r; l++) s += gw[i * r + l] * Math.abs(g[j * r + l]);
+          absU[i * alpha + j] += s;
+        }
+      }
+    }
+    for (let p = 0; p < m; p++) {
+      for (let q = 0; q < m; q++) {
+        let s = 0;
+        for (let i = 0; i < alpha; i++) {
+          for (let j = 0; j < alpha; j++) {
+            s += Math.abs(at[p * alpha + i]) * Math.abs(at[q * alpha + j]) * absU[i * alpha + j] * inputMax * bRow[i] * bRow[j];
+          }
+        }
+        worst = Math.max(worst, gamma * 1.01 * (s + Math.abs(bias[co])));
+      }
+    }
+  }
+  return worst;
+}

@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import { PackedConv2d, RowEpilogue, checkConvCall, conv2dRows } from '../ops/conv2d-core.js';
+import { PackedWinograd, winogradRows } from '../ops/conv2d-winograd.js';
 import { PairedConv2d, conv2dRowsPairs } from './conv2d-i8-packed.js';
 import { checkReferenceShapes, convSumAt } from '../ops/conv2d-reference.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference } from './requantize.js';
@@ -9,14 +10,22 @@ import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference }
  * int8 weights plus an int32 bias, zero padding, then per-output-channel requantization and a
  * clamp (ReLU is the clamp [0, 127]; the output image clamps to [0, 255]).
  *
- * The fast path runs the loop of conv2d-i8-packed.ts (two channels per multiply-add) when the
- * layer's sums allow it, else the fp32 engine's loop of conv2d-core.ts: int8 values are exact in
- * doubles and the sums stay far below 2^53, so either way the accumulators are the exact sums.
+ * Three engines compute the int32 accumulators, all exactly:
+ * - 3x3 and 5x5: the fp32 engine's Winograd conv (conv2d-winograd.ts), its float64 result
+ *   rounded to the nearest integer. That is the exact sum because the layer's rounding-error
+ *   bound (winogradIntegerErrorBound, computed from its weights at load) is below 1/4; a layer
+ *   whose bound is not gets no Winograd packing.
+ * - otherwise the loop of conv2d-i8-packed.ts (two channels per multiply-add) when the layer's
+ *   sums allow it,
+ * - else the direct loop of conv2d-core.ts: int8 values are exact in doubles and the sums stay
+ *   far below 2^53.
  */
 export interface QuantizedConv2d {
   readonly packed: PackedConv2d;
   /** the same weights two channels per double (conv2d-i8-packed.ts), when the layer allows it */
   readonly pairs?: PairedConv2d | null;
+  /** the Winograd packing, when the layer's rounding-error bound allows it */
+  readonly winograd?: PackedWinograd | null;
   readonly multiplier: Int32Array;
   readonly shift: Int32Array;
   readonly lo: number;
@@ -43,7 +52,15 @@ export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTen
       }
     }
   };
-  if (conv.pairs) conv2dRowsPairs(input, conv.pairs, epilogue);
+  if (conv.winograd) {
+    winogradRows(input, conv.winograd, (acc, stride, co0, lanes, y) => {
+      for (let lane = 0; lane < lanes; lane++) {
+        const a = lane * stride;
+        for (let x = 0; x < width; x++) acc[a + x] = Math.round(acc[a + x]);
+      }
+      epilogue(acc, stride, co0, lanes, y);
+    });
+  } else if (conv.pairs) conv2dRowsPairs(input, conv.pairs, epilogue);
   else conv2dRows(input, conv.packed, epilogue);
 }
 

@@ -1,4 +1,5 @@
 import { packConv2d } from '../ops/conv2d-core.js';
+import { DEFAULT_WINOGRAD, PackedWinograd, packWinograd, winogradIntegerErrorBound } from '../ops/conv2d-winograd.js';
 import { MsrnConfig, upsamplerStages } from '../msrn/config.js';
 import { QuantizedConv2d } from './conv2d-i8.js';
 import { packConv2dI8Pairs } from './conv2d-i8-packed.js';
@@ -31,9 +32,11 @@ export function buildInt8Model(data: Int8ModelData): Int8Model {
   for (const spec of graph.convs) {
     const weight = get<Int8Array>(`${spec.prefix}.weight`);
     const bias = get<Int32Array>(`${spec.prefix}.bias`);
+    const { inChannels, outChannels, kernelSize } = spec;
     convs.set(spec.prefix, {
-      packed: packConv2d(weight, bias, spec.outChannels, spec.inChannels, spec.kernelSize),
-      pairs: packConv2dI8Pairs(weight, bias, spec.outChannels, spec.inChannels, spec.kernelSize),
+      packed: packConv2d(weight, bias, outChannels, inChannels, kernelSize),
+      pairs: packConv2dI8Pairs(weight, bias, outChannels, inChannels, kernelSize),
+      winograd: packWinogradIfExact(weight, bias, outChannels, inChannels, kernelSize),
       multiplier: get<Int32Array>(`${spec.prefix}.multiplier`),
       shift: get<Int32Array>(`${spec.prefix}.shift`),
       lo: spec.lo,
@@ -42,4 +45,24 @@ export function buildInt8Model(data: Int8ModelData): Int8Model {
   }
   const adds = new Map(graph.adds.map((a) => [a.name, get<Int32Array>(a.name)]));
   return { config: data.config, data, convs, adds, upsampler: upsamplerStages(data.config.scale) };
+}
+
+/**
+ * The Winograd packing of an int8 conv when rounding its float64 result provably gives the exact
+ * accumulator: error bound below 1/4 for inputs up to 255 (the u8 image; int8 tensors stay
+ * within 128). For MSRN-small's layers the bound is about 1e-5.
+ */
+export const WINOGRAD_INT8_MAX_ERROR = 0.25;
+
+function packWinogradIfExact(
+  weight: Int8Array,
+  bias: Int32Array,
+  outChannels: number,
+  inChannels: number,
+  kernelSize: number,
+): PackedWinograd | null {
+  const variant = DEFAULT_WINOGRAD[kernelSize];
+  if (!variant) return null;
+  const bound = winogradIntegerErrorBound(weight, bias, outChannels, inChannels, variant, 255);
+  return bound < WINOGRAD_INT8_MAX_ERROR ? packWinograd(weight, bias, outChannels, inChannels, kernelSize, variant) : null;
 }

@@ -91,6 +91,13 @@ describe('max calibration', () => {
 });
 
 describe('int8 model', () => {
+  it('runs every 3x3 and 5x5 conv as Winograd (its rounding bound allows it), the rest direct', () => {
+    const model = buildInt8Model(readInt8Blob(int8Bytes));
+    for (const [name, conv] of model.convs) {
+      expect([name, conv.winograd != null]).toEqual([name, conv.packed.kernelSize > 1]);
+    }
+  });
+
   it('round-trips through the blob', () => {
     const back = readInt8Blob(int8Bytes);
     expect(back.config).toEqual(config);

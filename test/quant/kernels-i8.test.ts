@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Tensor, zerosI8, zerosU8 } from '../../src/tensor/tensor.js';
 import { RowEpilogue, conv2dRows, packConv2d } from '../../src/ops/conv2d-core.js';
 import { conv2dI8, conv2dI8Reference } from '../../src/quant/conv2d-i8.js';
+import { DEFAULT_WINOGRAD, WINOGRAD_VARIANTS, WinogradVariantName, packWinograd, winogradIntegerErrorBound, winogradRows } from '../../src/ops/conv2d-winograd.js';
+import { convSumAt } from '../../src/ops/conv2d-reference.js';
 import { conv2dRowsPairs, packConv2dI8Pairs } from '../../src/quant/conv2d-i8-packed.js';
 import { addI8, addI8Reference } from '../../src/quant/add-i8.js';
 import { quantizeAdd, quantizeMultiplier } from '../../src/quant/index.js';
@@ -40,8 +42,10 @@ describe('conv2dI8 (fast) equals the reference bit for bit', () => {
         conv2dI8Reference(input, weight, bias, multiplier, shift, lo, hi, expected, k);
         const pairs = packConv2dI8Pairs(weight, bias, cout, cin, k);
         expect(pairs).not.toBeNull();
-        for (const variant of [{}, { pairs }]) {
-          // Both fast loops: one channel per multiply-add, and two (the packed pairs).
+        const winograd = k > 1 ? [{ winograd: packWinograd(weight, bias, cout, cin, k, DEFAULT_WINOGRAD[k]) }] : [];
+        for (const variant of [{}, { pairs }, ...winograd]) {
+          // Every fast loop: one channel per multiply-add, two (the packed pairs), and Winograd
+          // rounded to the nearest integer.
           const actual = zerosI8(cout, h, w);
           actual.data.fill(99);
           conv2dI8(input, { packed: packConv2d(weight, bias, cout, cin, k), multiplier, shift, lo, hi, ...variant }, actual);
@@ -117,4 +121,30 @@ describe('addI8', () => {
     addI8(a, x, params, a); // in place
     expect(a.data).toEqual(expected.data);
   });
+});
+
+describe('Winograd on integers: the rounding-error bound', () => {
+  // The worst inputs for the transforms: the u8 image at its extremes and weights at +-127.
+  for (const name of Object.keys(WINOGRAD_VARIANTS) as WinogradVariantName[]) {
+    it(`${name}: the float64 result is within the bound of the exact sum, and the bound is far below 1/2`, () => {
+      const k = WINOGRAD_VARIANTS[name].matrices.r;
+      const [cin, cout, h, w] = [32, 8, 13, 14];
+      const input = new Tensor(cin, h, w, Uint8Array.from({ length: cin * h * w }, () => (random() < 0.5 ? 0 : 255)));
+      const weight = Int8Array.from({ length: cout * cin * k * k }, () => (random() < 0.5 ? -127 : 127));
+      const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 2 ** 31));
+      const bound = winogradIntegerErrorBound(weight, bias, cout, cin, name, 255);
+      expect(bound).toBeGreaterThan(0);
+      expect(bound).toBeLessThan(1e-3);
+      let worst = 0;
+      winogradRows(input, packWinograd(weight, bias, cout, cin, k, name), (acc, stride, co0, lanes, y) => {
+        for (let lane = 0; lane < lanes; lane++) {
+          for (let x = 0; x < w; x++) {
+            const exact = convSumAt(input, weight, k, co0 + lane, y, x, bias[co0 + lane]);
+            worst = Math.max(worst, Math.abs(acc[lane * stride + x] - exact));
+          }
+        }
+      });
+      expect(worst).toBeLessThanOrEqual(bound);
+    });
+  }
 });
