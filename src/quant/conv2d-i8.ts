@@ -3,7 +3,7 @@ import { PackedConv2d, RowEpilogue, checkConvCall, conv2dRows } from '../ops/con
 import { PackedWinograd, winogradRows } from '../ops/conv2d-winograd.js';
 import { PairedConv2d, conv2dRowsPairs } from './conv2d-i8-packed.js';
 import { checkReferenceShapes, convSumAt } from '../ops/conv2d-reference.js';
-import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference } from './requantize.js';
+import { multiplyByQuantizedMultiplierReference, requantizeRow } from './requantize.js';
 
 /**
  * Integer conv2d (docs/INT8.md section 4): int32 accumulation of int8 (or u8 image) inputs times
@@ -40,28 +40,16 @@ export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTen
   const plane = height * width;
   const dst = output.data;
   const { multiplier, shift, lo, hi } = conv;
-  const epilogue: RowEpilogue = (acc, stride, co0, lanes, y) => {
+  const rowEpilogue = (round: boolean): RowEpilogue => (acc, stride, co0, lanes, y) => {
     for (let lane = 0; lane < lanes; lane++) {
-      const m = multiplier[co0 + lane];
-      const e = shift[co0 + lane];
-      const o = (co0 + lane) * plane + y * width;
-      const a = lane * stride;
-      for (let x = 0; x < width; x++) {
-        const v = multiplyByQuantizedMultiplier(acc[a + x], m, e);
-        dst[o + x] = v < lo ? lo : v > hi ? hi : v;
-      }
+      const co = co0 + lane;
+      requantizeRow(acc, lane * stride, width, multiplier[co], shift[co], lo, hi, dst, co * plane + y * width, round);
     }
   };
-  if (conv.winograd) {
-    winogradRows(input, conv.winograd, (acc, stride, co0, lanes, y) => {
-      for (let lane = 0; lane < lanes; lane++) {
-        const a = lane * stride;
-        for (let x = 0; x < width; x++) acc[a + x] = Math.round(acc[a + x]);
-      }
-      epilogue(acc, stride, co0, lanes, y);
-    });
-  } else if (conv.pairs) conv2dRowsPairs(input, conv.pairs, epilogue);
-  else conv2dRows(input, conv.packed, epilogue);
+  // Winograd accumulators are the exact integers to within its error bound: round them.
+  if (conv.winograd) winogradRows(input, conv.winograd, rowEpilogue(true));
+  else if (conv.pairs) conv2dRowsPairs(input, conv.pairs, rowEpilogue(false));
+  else conv2dRows(input, conv.packed, rowEpilogue(false));
 }
 
 /** The same conv as plain loops with BigInt requantization: slow and obviously right. */

@@ -105,6 +105,55 @@ export function roundingDivideByPOT(x: number, exponent: number): number {
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+/**
+ * A row of conv accumulators through requantization and the clamp: dst[dstOffset + i] =
+ * clamp(MultiplyByQuantizedMultiplier(acc[accOffset + i], multiplier, shift), lo, hi), with the
+ * accumulators first rounded to the nearest integer when `round` is set (the Winograd engine
+ * delivers them within 1e-5 of the exact integers).
+ *
+ * The same arithmetic as multiplyByQuantizedMultiplier, with the per-channel decisions taken
+ * once per row instead of once per value: for the usual right shift, a value below 2^21 in
+ * magnitude takes a straight-line path (product, nudge and the rounding divide, no calls);
+ * anything else goes through multiplyByQuantizedMultiplier. This is the int8 path's hottest
+ * loop after the convs themselves.
+ */
+export function requantizeRow(
+  acc: Float64Array,
+  accOffset: number,
+  count: number,
+  multiplier: number,
+  shift: number,
+  lo: number,
+  hi: number,
+  dst: Int8Array | Uint8Array,
+  dstOffset: number,
+  round: boolean,
+): void {
+  const exponent = -shift;
+  if (shift > 0 || exponent >= 31) {
+    for (let i = 0; i < count; i++) {
+      const a = round ? Math.round(acc[accOffset + i]) : acc[accOffset + i];
+      const v = multiplyByQuantizedMultiplier(a, multiplier, shift);
+      dst[dstOffset + i] = v < lo ? lo : v > hi ? hi : v;
+    }
+    return;
+  }
+  const mask = (1 << exponent) - 1;
+  const half = mask >> 1;
+  for (let i = 0; i < count; i++) {
+    const a = round ? Math.round(acc[accOffset + i]) : acc[accOffset + i];
+    let v: number;
+    if (a < TWO_21 && a > -TWO_21) {
+      const p = a * multiplier; // exact: |p| < 2^52
+      const high = ((p + (p >= 0 ? TWO_30 : 1 - TWO_30)) * TWO_MINUS_31) | 0;
+      v = (high >> exponent) + ((high & mask) > half + (high < 0 ? 1 : 0) ? 1 : 0);
+    } else {
+      v = multiplyByQuantizedMultiplier(a, multiplier, shift);
+    }
+    dst[dstOffset + i] = v < lo ? lo : v > hi ? hi : v;
+  }
+}
+
 // ---- References: the spec written with BigInt, for the tests. ----
 
 export function saturatingRoundingDoublingHighMulReference(a: number, b: number): number {

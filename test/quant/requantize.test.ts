@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  requantizeRow,
   INT32_MAX,
   INT32_MIN,
   frexp,
@@ -84,6 +85,27 @@ describe('requantization primitives', () => {
       expect(multiplyByQuantizedMultiplier(x, 2 ** 30 + 12345, shift)).toBe(
         multiplyByQuantizedMultiplierReference(x, 2 ** 30 + 12345, shift),
       );
+    }
+  });
+
+  it('requantizeRow equals multiplyByQuantizedMultiplier + clamp value by value, rounding first when asked', () => {
+    const values = [0, 1, -1, 0.49, -0.49, 1.4, -1.6, 2 ** 21 - 1, -(2 ** 21) + 1, 2 ** 21, -(2 ** 21), 2 ** 25, -(2 ** 25), INT32_MAX, INT32_MIN];
+    for (let i = 0; i < 3000; i++) values.push(Math.floor((random() - 0.5) * 2 ** (4 + (i % 24))) + (i % 5 === 0 ? random() * 0.4 - 0.2 : 0));
+    const acc = Float64Array.from([7, ...values]); // offset 1 below
+    for (const shift of [-31, -30, -20, -9, -1, 0, 1, 6]) {
+      for (const multiplier of [2 ** 30, 2 ** 31 - 1, 1518500250]) {
+        for (const [lo, hi, dst] of [[-128, 127, new Int8Array(values.length + 2)], [0, 255, new Uint8Array(values.length + 2)]] as const) {
+          for (const round of [false, true]) {
+            requantizeRow(acc, 1, values.length, multiplier, shift, lo, hi, dst, 2, round);
+            values.forEach((raw, i) => {
+              const x = round ? Math.round(raw) : raw;
+              if (!Number.isInteger(x)) return; // unrounded fractions are not accumulators
+              const v = multiplyByQuantizedMultiplierReference(x, multiplier, shift);
+              expect(dst[i + 2]).toBe(Math.min(hi, Math.max(lo, v)));
+            });
+          }
+        }
+      }
     }
   });
 });
