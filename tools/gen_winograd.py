@@ -120,6 +120,83 @@ def dyadic(v):
     return v.denominator & (v.denominator - 1) == 0
 
 
+def row_pairs(mat):
+    """Rows i < j with row_j[k] = sign * (-1)^k row_i[k]: the transforms of +p and -p.
+
+    For such a pair, with E = the even-k terms of row i and O = the odd-k terms, row i is E + O
+    and row j is sign * (E - O), which halves their additions (the usual hand optimisation of
+    Winograd transforms, found here for any point set)."""
+    pairs, used = [], set()
+    for i, row in enumerate(mat):
+        if i in used:
+            continue
+        for j in range(i + 1, len(mat)):
+            if j in used:
+                continue
+            for sign in (1, -1):
+                if any(v != 0 for v in row) and all(mat[j][k] == sign * (-1) ** k * row[k] for k in range(len(row))):
+                    pairs.append((i, j, sign))
+                    used.update((i, j))
+                    break
+            if i in used:
+                break
+    return pairs, used
+
+
+def emit_rows(mat, ins, targets, indent, tmp):
+    """Straight-line code for targets[i] = row i of mat applied to ins, pairing +-p rows."""
+    pairs, used = row_pairs(mat)
+    lines = []
+    for n, (i, j, sign) in enumerate(pairs):
+        even = [c if k % 2 == 0 else 0 for k, c in enumerate(mat[i])]
+        odd = [c if k % 2 == 1 else 0 for k, c in enumerate(mat[i])]
+        e, o = f'{tmp}e{n}', f'{tmp}o{n}'
+        lines.append(f'{indent}const {e} = {linear_combination(even, ins)}, {o} = {linear_combination(odd, ins)};')
+        lines.append(f'{indent}{targets[i]} = {e} + {o};')
+        lines.append(f'{indent}{targets[j]} = {e + " - " + o if sign == 1 else o + " - " + e};')
+    for i, row in enumerate(mat):
+        if i not in used:
+            lines.append(f'{indent}{targets[i]} = {linear_combination(row, ins)};')
+    return lines
+
+
+def column_pairs(mat):
+    """Columns a < b with mat[y][b] = (-1)^y mat[y][a] for every row y (points +p and -p)."""
+    cols = transpose(mat)
+    pairs, used = [], set()
+    for a, col in enumerate(cols):
+        if a in used or all(v == 0 for v in col):
+            continue
+        for b in range(a + 1, len(cols)):
+            if b not in used and all(cols[b][y] == (-1) ** y * col[y] for y in range(len(col))):
+                pairs.append((a, b))
+                used.update((a, b))
+                break
+    return pairs, used
+
+
+def emit_columns(mat, ins, targets, indent, suffix=''):
+    """targets[y] = row y of mat applied to ins, sharing m_a + m_b and m_a - m_b of each +-p
+    column pair: even rows see p^y (m_a + m_b), odd rows p^y (m_a - m_b)."""
+    pairs, used = column_pairs(mat)
+    lines = []
+    names = {}
+    for n, (a, b) in enumerate(pairs):
+        lines.append(f'{indent}const s{n} = {ins[a]} + {ins[b]}, t{n} = {ins[a]} - {ins[b]};')
+        names[(a, b)] = (f's{n}', f't{n}')
+    for y, row in enumerate(mat):
+        coeffs, sources = [], []
+        for (a, b), (sum_name, diff_name) in names.items():
+            coeffs.append(row[a])
+            sources.append(sum_name if y % 2 == 0 else diff_name)
+        for k, c in enumerate(row):
+            if k not in used:
+                coeffs.append(c)
+                sources.append(ins[k])
+        lines.append(f'{indent}{targets[y]} = {linear_combination(coeffs, sources)}{suffix};')
+    return lines
+
+
 def emit_input_transform(a, bt):
     """V = B^T d B for one a x a patch: columns first (into scratch), then rows."""
     ins = [f'd{k}' for k in range(a)]
@@ -131,16 +208,13 @@ def emit_input_transform(a, bt):
         f'    const p = base + col;',
     ]
     lines.append('    const ' + ', '.join(f'd{k} = src[p + {k} * rowStride]' if k else 'd0 = src[p]' for k in range(a)) + ';')
-    for i in range(a):
-        lines.append(f'    t[{i * a} + col] = {linear_combination(bt[i], ins)};')
+    lines += emit_rows(bt, ins, [f't[{i * a} + col]' for i in range(a)], '    ', 'c')
     lines.append('  }')
     lines.append(f'  for (let row = 0; row < {a}; row++) {{')
     lines.append(f'    const q = row * {a};')
     lines.append('    const ' + ', '.join(f'd{k} = t[q + {k}]' for k in range(a)) + ';')
     lines.append('    const o = dstBase + q * dstStride;')
-    for j in range(a):
-        target = 'dst[o]' if j == 0 else f'dst[o + {j} * dstStride]'
-        lines.append(f'    {target} = {linear_combination(bt[j], ins)};')
+    lines += emit_rows(bt, ins, ['dst[o]' if j == 0 else f'dst[o + {j} * dstStride]' for j in range(a)], '    ', 'r')
     lines.append('  }')
     lines.append('}')
     return '\n'.join(lines)
@@ -158,16 +232,13 @@ def emit_output_transform(m, a, at):
         f'    const p = base + col * srcStride;',
     ]
     lines.append('    const ' + ', '.join(f'm{k} = src[p + {k * a} * srcStride]' if k else 'm0 = src[p]' for k in range(a)) + ';')
-    for i in range(m):
-        lines.append(f'    t[{i * a} + col] = {linear_combination(at[i], ins)};')
+    lines += emit_columns(at, ins, [f't[{i * a} + col]' for i in range(m)], '    ')
     lines.append('  }')
     lines.append(f'  for (let row = 0; row < {m}; row++) {{')
     lines.append(f'    const q = row * {a};')
     lines.append('    const ' + ', '.join(f'm{k} = t[q + {k}]' for k in range(a)) + ';')
     lines.append('    const o = dstBase + row * dstRowStride;')
-    for j in range(m):
-        target = 'dst[o]' if j == 0 else f'dst[o + {j}]'
-        lines.append(f'    {target} = {linear_combination(at[j], ins)} + bias;')
+    lines += emit_columns(at, ins, ['dst[o]' if j == 0 else f'dst[o + {j}]' for j in range(m)], '    ', ' + bias')
     lines.append('  }')
     lines.append('}')
     return '\n'.join(lines)

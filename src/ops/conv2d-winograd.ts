@@ -114,11 +114,15 @@ export function packWinograd(
   return { inChannels, outChannels, kernelSize, variant, weights: packed, bias: packedBias };
 }
 
-/** Tiles per chunk: V and M together about 256 KB, a multiple of 4 (the register block). */
+/**
+ * Tiles per chunk: V and M together about 128 KB, a multiple of 4 (the register block). Measured
+ * on 270x480 (ms at 4 / 8 / 16 / 32 tiles): F(6x6, 3x3) 32->32 119 / 109 / 137 / 138, F(4x4, 5x5)
+ * 32->32 236 / 242 / 303 / 307, 16->16 66 / 67 / 79 / 113: small chunks win.
+ */
 export function winogradChunk(conv: PackedWinograd): number {
   const a2 = conv.variant.matrices.alpha ** 2;
   const cout4 = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS) * CONV_BLOCK_CHANNELS;
-  const tiles = Math.floor(32768 / (a2 * (conv.inChannels + cout4)) / 4) * 4;
+  const tiles = Math.floor(16384 / (a2 * (conv.inChannels + cout4)) / 4) * 4;
   return Math.min(32, Math.max(4, tiles));
 }
 

@@ -38,22 +38,26 @@ export function inputTransform6(src: Float64Array, base: number, rowStride: numb
   for (let col = 0; col < 6; col++) {
     const p = base + col;
     const d0 = src[p], d1 = src[p + 1 * rowStride], d2 = src[p + 2 * rowStride], d3 = src[p + 3 * rowStride], d4 = src[p + 4 * rowStride], d5 = src[p + 5 * rowStride];
+    const ce0 = 4 * d2 - d4, co0 = 4 * d1 - d3;
+    t[6 + col] = ce0 + co0;
+    t[12 + col] = ce0 - co0;
+    const ce1 = -d2 + d4, co1 = -2 * d1 + 2 * d3;
+    t[18 + col] = ce1 + co1;
+    t[24 + col] = ce1 - co1;
     t[0 + col] = 4 * d0 - 5 * d2 + d4;
-    t[6 + col] = 4 * d1 + 4 * d2 - d3 - d4;
-    t[12 + col] = -4 * d1 + 4 * d2 + d3 - d4;
-    t[18 + col] = -2 * d1 - d2 + 2 * d3 + d4;
-    t[24 + col] = 2 * d1 - d2 - 2 * d3 + d4;
     t[30 + col] = 4 * d1 - 5 * d3 + d5;
   }
   for (let row = 0; row < 6; row++) {
     const q = row * 6;
     const d0 = t[q + 0], d1 = t[q + 1], d2 = t[q + 2], d3 = t[q + 3], d4 = t[q + 4], d5 = t[q + 5];
     const o = dstBase + q * dstStride;
+    const re0 = 4 * d2 - d4, ro0 = 4 * d1 - d3;
+    dst[o + 1 * dstStride] = re0 + ro0;
+    dst[o + 2 * dstStride] = re0 - ro0;
+    const re1 = -d2 + d4, ro1 = -2 * d1 + 2 * d3;
+    dst[o + 3 * dstStride] = re1 + ro1;
+    dst[o + 4 * dstStride] = re1 - ro1;
     dst[o] = 4 * d0 - 5 * d2 + d4;
-    dst[o + 1 * dstStride] = 4 * d1 + 4 * d2 - d3 - d4;
-    dst[o + 2 * dstStride] = -4 * d1 + 4 * d2 + d3 - d4;
-    dst[o + 3 * dstStride] = -2 * d1 - d2 + 2 * d3 + d4;
-    dst[o + 4 * dstStride] = 2 * d1 - d2 - 2 * d3 + d4;
     dst[o + 5 * dstStride] = 4 * d1 - 5 * d3 + d5;
   }
 }
@@ -64,19 +68,23 @@ export function outputTransform4x6(src: Float64Array, base: number, srcStride: n
   for (let col = 0; col < 6; col++) {
     const p = base + col * srcStride;
     const m0 = src[p], m1 = src[p + 6 * srcStride], m2 = src[p + 12 * srcStride], m3 = src[p + 18 * srcStride], m4 = src[p + 24 * srcStride], m5 = src[p + 30 * srcStride];
-    t[0 + col] = m0 + m1 + m2 + m3 + m4;
-    t[6 + col] = m1 - m2 + 2 * m3 - 2 * m4;
-    t[12 + col] = m1 + m2 + 4 * m3 + 4 * m4;
-    t[18 + col] = m1 - m2 + 8 * m3 - 8 * m4 + m5;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    t[0 + col] = s0 + s1 + m0;
+    t[6 + col] = t0 + 2 * t1;
+    t[12 + col] = s0 + 4 * s1;
+    t[18 + col] = t0 + 8 * t1 + m5;
   }
   for (let row = 0; row < 4; row++) {
     const q = row * 6;
     const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5];
     const o = dstBase + row * dstRowStride;
-    dst[o] = m0 + m1 + m2 + m3 + m4 + bias;
-    dst[o + 1] = m1 - m2 + 2 * m3 - 2 * m4 + bias;
-    dst[o + 2] = m1 + m2 + 4 * m3 + 4 * m4 + bias;
-    dst[o + 3] = m1 - m2 + 8 * m3 - 8 * m4 + m5 + bias;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    dst[o] = s0 + s1 + m0 + bias;
+    dst[o + 1] = t0 + 2 * t1 + bias;
+    dst[o + 2] = s0 + 4 * s1 + bias;
+    dst[o + 3] = t0 + 8 * t1 + m5 + bias;
   }
 }
 
@@ -96,26 +104,32 @@ export function inputTransform8(src: Float64Array, base: number, rowStride: numb
   for (let col = 0; col < 8; col++) {
     const p = base + col;
     const d0 = src[p], d1 = src[p + 1 * rowStride], d2 = src[p + 2 * rowStride], d3 = src[p + 3 * rowStride], d4 = src[p + 4 * rowStride], d5 = src[p + 5 * rowStride], d6 = src[p + 6 * rowStride], d7 = src[p + 7 * rowStride];
+    const ce0 = -4 * d2 + 17 * d4 - 4 * d6, co0 = -4 * d1 + 17 * d3 - 4 * d5;
+    t[8 + col] = ce0 + co0;
+    t[16 + col] = ce0 - co0;
+    const ce1 = d2 - 5 * d4 + 4 * d6, co1 = 2 * d1 - 10 * d3 + 8 * d5;
+    t[24 + col] = ce1 + co1;
+    t[32 + col] = ce1 - co1;
+    const ce2 = 128 * d2 - 160 * d4 + 32 * d6, co2 = 64 * d1 - 80 * d3 + 16 * d5;
+    t[40 + col] = ce2 + co2;
+    t[48 + col] = ce2 - co2;
     t[0 + col] = 4 * d0 - 21 * d2 + 21 * d4 - 4 * d6;
-    t[8 + col] = -4 * d1 - 4 * d2 + 17 * d3 + 17 * d4 - 4 * d5 - 4 * d6;
-    t[16 + col] = 4 * d1 - 4 * d2 - 17 * d3 + 17 * d4 + 4 * d5 - 4 * d6;
-    t[24 + col] = 2 * d1 + d2 - 10 * d3 - 5 * d4 + 8 * d5 + 4 * d6;
-    t[32 + col] = -2 * d1 + d2 + 10 * d3 - 5 * d4 - 8 * d5 + 4 * d6;
-    t[40 + col] = 64 * d1 + 128 * d2 - 80 * d3 - 160 * d4 + 16 * d5 + 32 * d6;
-    t[48 + col] = -64 * d1 + 128 * d2 + 80 * d3 - 160 * d4 - 16 * d5 + 32 * d6;
     t[56 + col] = -4 * d1 + 21 * d3 - 21 * d5 + 4 * d7;
   }
   for (let row = 0; row < 8; row++) {
     const q = row * 8;
     const d0 = t[q + 0], d1 = t[q + 1], d2 = t[q + 2], d3 = t[q + 3], d4 = t[q + 4], d5 = t[q + 5], d6 = t[q + 6], d7 = t[q + 7];
     const o = dstBase + q * dstStride;
+    const re0 = -4 * d2 + 17 * d4 - 4 * d6, ro0 = -4 * d1 + 17 * d3 - 4 * d5;
+    dst[o + 1 * dstStride] = re0 + ro0;
+    dst[o + 2 * dstStride] = re0 - ro0;
+    const re1 = d2 - 5 * d4 + 4 * d6, ro1 = 2 * d1 - 10 * d3 + 8 * d5;
+    dst[o + 3 * dstStride] = re1 + ro1;
+    dst[o + 4 * dstStride] = re1 - ro1;
+    const re2 = 128 * d2 - 160 * d4 + 32 * d6, ro2 = 64 * d1 - 80 * d3 + 16 * d5;
+    dst[o + 5 * dstStride] = re2 + ro2;
+    dst[o + 6 * dstStride] = re2 - ro2;
     dst[o] = 4 * d0 - 21 * d2 + 21 * d4 - 4 * d6;
-    dst[o + 1 * dstStride] = -4 * d1 - 4 * d2 + 17 * d3 + 17 * d4 - 4 * d5 - 4 * d6;
-    dst[o + 2 * dstStride] = 4 * d1 - 4 * d2 - 17 * d3 + 17 * d4 + 4 * d5 - 4 * d6;
-    dst[o + 3 * dstStride] = 2 * d1 + d2 - 10 * d3 - 5 * d4 + 8 * d5 + 4 * d6;
-    dst[o + 4 * dstStride] = -2 * d1 + d2 + 10 * d3 - 5 * d4 - 8 * d5 + 4 * d6;
-    dst[o + 5 * dstStride] = 64 * d1 + 128 * d2 - 80 * d3 - 160 * d4 + 16 * d5 + 32 * d6;
-    dst[o + 6 * dstStride] = -64 * d1 + 128 * d2 + 80 * d3 - 160 * d4 - 16 * d5 + 32 * d6;
     dst[o + 7 * dstStride] = -4 * d1 + 21 * d3 - 21 * d5 + 4 * d7;
   }
 }
@@ -126,23 +140,29 @@ export function outputTransform6x8(src: Float64Array, base: number, srcStride: n
   for (let col = 0; col < 8; col++) {
     const p = base + col * srcStride;
     const m0 = src[p], m1 = src[p + 8 * srcStride], m2 = src[p + 16 * srcStride], m3 = src[p + 24 * srcStride], m4 = src[p + 32 * srcStride], m5 = src[p + 40 * srcStride], m6 = src[p + 48 * srcStride], m7 = src[p + 56 * srcStride];
-    t[0 + col] = m0 + m1 + m2 + m3 + m4 + m5 + m6;
-    t[8 + col] = m1 - m2 + 2 * m3 - 2 * m4 + 0.5 * m5 - 0.5 * m6;
-    t[16 + col] = m1 + m2 + 4 * m3 + 4 * m4 + 0.25 * m5 + 0.25 * m6;
-    t[24 + col] = m1 - m2 + 8 * m3 - 8 * m4 + 0.125 * m5 - 0.125 * m6;
-    t[32 + col] = m1 + m2 + 16 * m3 + 16 * m4 + 0.0625 * m5 + 0.0625 * m6;
-    t[40 + col] = m1 - m2 + 32 * m3 - 32 * m4 + 0.03125 * m5 - 0.03125 * m6 + m7;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    t[0 + col] = s0 + s1 + s2 + m0;
+    t[8 + col] = t0 + 2 * t1 + 0.5 * t2;
+    t[16 + col] = s0 + 4 * s1 + 0.25 * s2;
+    t[24 + col] = t0 + 8 * t1 + 0.125 * t2;
+    t[32 + col] = s0 + 16 * s1 + 0.0625 * s2;
+    t[40 + col] = t0 + 32 * t1 + 0.03125 * t2 + m7;
   }
   for (let row = 0; row < 6; row++) {
     const q = row * 8;
     const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5], m6 = t[q + 6], m7 = t[q + 7];
     const o = dstBase + row * dstRowStride;
-    dst[o] = m0 + m1 + m2 + m3 + m4 + m5 + m6 + bias;
-    dst[o + 1] = m1 - m2 + 2 * m3 - 2 * m4 + 0.5 * m5 - 0.5 * m6 + bias;
-    dst[o + 2] = m1 + m2 + 4 * m3 + 4 * m4 + 0.25 * m5 + 0.25 * m6 + bias;
-    dst[o + 3] = m1 - m2 + 8 * m3 - 8 * m4 + 0.125 * m5 - 0.125 * m6 + bias;
-    dst[o + 4] = m1 + m2 + 16 * m3 + 16 * m4 + 0.0625 * m5 + 0.0625 * m6 + bias;
-    dst[o + 5] = m1 - m2 + 32 * m3 - 32 * m4 + 0.03125 * m5 - 0.03125 * m6 + m7 + bias;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    dst[o] = s0 + s1 + s2 + m0 + bias;
+    dst[o + 1] = t0 + 2 * t1 + 0.5 * t2 + bias;
+    dst[o + 2] = s0 + 4 * s1 + 0.25 * s2 + bias;
+    dst[o + 3] = t0 + 8 * t1 + 0.125 * t2 + bias;
+    dst[o + 4] = s0 + 16 * s1 + 0.0625 * s2 + bias;
+    dst[o + 5] = t0 + 32 * t1 + 0.03125 * t2 + m7 + bias;
   }
 }
 
@@ -162,15 +182,19 @@ export function outputTransform2x6(src: Float64Array, base: number, srcStride: n
   for (let col = 0; col < 6; col++) {
     const p = base + col * srcStride;
     const m0 = src[p], m1 = src[p + 6 * srcStride], m2 = src[p + 12 * srcStride], m3 = src[p + 18 * srcStride], m4 = src[p + 24 * srcStride], m5 = src[p + 30 * srcStride];
-    t[0 + col] = m0 + m1 + m2 + m3 + m4;
-    t[6 + col] = m1 - m2 + 2 * m3 - 2 * m4 + m5;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    t[0 + col] = s0 + s1 + m0;
+    t[6 + col] = t0 + 2 * t1 + m5;
   }
   for (let row = 0; row < 2; row++) {
     const q = row * 6;
     const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5];
     const o = dstBase + row * dstRowStride;
-    dst[o] = m0 + m1 + m2 + m3 + m4 + bias;
-    dst[o + 1] = m1 - m2 + 2 * m3 - 2 * m4 + m5 + bias;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    dst[o] = s0 + s1 + m0 + bias;
+    dst[o + 1] = t0 + 2 * t1 + m5 + bias;
   }
 }
 
@@ -190,18 +214,24 @@ export function outputTransform4x8(src: Float64Array, base: number, srcStride: n
   for (let col = 0; col < 8; col++) {
     const p = base + col * srcStride;
     const m0 = src[p], m1 = src[p + 8 * srcStride], m2 = src[p + 16 * srcStride], m3 = src[p + 24 * srcStride], m4 = src[p + 32 * srcStride], m5 = src[p + 40 * srcStride], m6 = src[p + 48 * srcStride], m7 = src[p + 56 * srcStride];
-    t[0 + col] = m0 + m1 + m2 + m3 + m4 + m5 + m6;
-    t[8 + col] = m1 - m2 + 2 * m3 - 2 * m4 + 0.5 * m5 - 0.5 * m6;
-    t[16 + col] = m1 + m2 + 4 * m3 + 4 * m4 + 0.25 * m5 + 0.25 * m6;
-    t[24 + col] = m1 - m2 + 8 * m3 - 8 * m4 + 0.125 * m5 - 0.125 * m6 + m7;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    t[0 + col] = s0 + s1 + s2 + m0;
+    t[8 + col] = t0 + 2 * t1 + 0.5 * t2;
+    t[16 + col] = s0 + 4 * s1 + 0.25 * s2;
+    t[24 + col] = t0 + 8 * t1 + 0.125 * t2 + m7;
   }
   for (let row = 0; row < 4; row++) {
     const q = row * 8;
     const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5], m6 = t[q + 6], m7 = t[q + 7];
     const o = dstBase + row * dstRowStride;
-    dst[o] = m0 + m1 + m2 + m3 + m4 + m5 + m6 + bias;
-    dst[o + 1] = m1 - m2 + 2 * m3 - 2 * m4 + 0.5 * m5 - 0.5 * m6 + bias;
-    dst[o + 2] = m1 + m2 + 4 * m3 + 4 * m4 + 0.25 * m5 + 0.25 * m6 + bias;
-    dst[o + 3] = m1 - m2 + 8 * m3 - 8 * m4 + 0.125 * m5 - 0.125 * m6 + m7 + bias;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    dst[o] = s0 + s1 + s2 + m0 + bias;
+    dst[o + 1] = t0 + 2 * t1 + 0.5 * t2 + bias;
+    dst[o + 2] = s0 + 4 * s1 + 0.25 * s2 + bias;
+    dst[o + 3] = t0 + 8 * t1 + 0.125 * t2 + m7 + bias;
   }
 }
