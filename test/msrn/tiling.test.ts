@@ -6,7 +6,7 @@ import { forwardTiled, planTiles } from '../../src/msrn/tiling.js';
 import { readWeightBlob, writeWeightBlob } from '../../src/msrn/weights-blob.js';
 import { MaxCalibrator, buildInt8Model, forwardInt8, quantizeModel } from '../../src/quant/index.js';
 import { fixtureStateDict } from '../helpers/fixture-weights.js';
-import { rng, syntheticImage } from '../helpers/random.js';
+import { maxAbsError, rng, syntheticImage } from '../helpers/random.js';
 
 const random = rng(31);
 
@@ -44,7 +44,13 @@ describe('planTiles', () => {
   });
 });
 
-describe('tiled inference equals whole-image inference bit for bit', () => {
+// int8 is integer arithmetic: bit for bit, always. fp32 runs its 3x3 and 5x5 convs as Winograd
+// blocks anchored to the tile, in float64, rounded to float32 per layer: a different tiling can
+// move a float32 rounding (rarely: the float64 results differ by about 1e-14 relative), so fp32
+// is held to float32 precision. The same tiling always gives the same bytes, on any thread count.
+const FP32_TILE_TOLERANCE = 1e-4; // on the 0..255 output; one float32 step at 255 is 1.5e-5
+
+describe('tiled inference equals whole-image inference (int8 bit for bit, fp32 to float32 rounding)', () => {
   for (const config of [
     { ...DEFAULT_CONFIG },
     { ...DEFAULT_CONFIG, nFeats: 8, nBlocks: 1, scale: 3 as const },
@@ -58,7 +64,8 @@ describe('tiled inference equals whole-image inference bit for bit', () => {
     const wholeI8 = forwardInt8(int8, image);
     for (const tileSize of [9, 16, 64]) {
       it(`x${config.scale}, n_feats ${config.nFeats}, tile ${tileSize}, halo ${halo}`, () => {
-        expect(forwardTiled((t) => forwardF32(fp32, t), image, config.scale, tileSize, halo).data).toEqual(wholeF32.data);
+        const tiled = forwardTiled((t) => forwardF32(fp32, t), image, config.scale, tileSize, halo);
+        expect(maxAbsError(tiled.data, wholeF32.data)).toBeLessThan(FP32_TILE_TOLERANCE);
         expect(forwardTiled((t) => forwardInt8(int8, t), image, config.scale, tileSize, halo).data).toEqual(wholeI8.data);
       });
     }
@@ -68,7 +75,9 @@ describe('tiled inference equals whole-image inference bit for bit', () => {
     const { fp32, int8 } = models(DEFAULT_CONFIG);
     const image = syntheticImage(3, 4, random);
     const halo = receptiveFieldRadius(DEFAULT_CONFIG);
-    expect(forwardTiled((t) => forwardF32(fp32, t), image, 2, 1, halo).data).toEqual(forwardF32(fp32, image).data);
+    expect(maxAbsError(forwardTiled((t) => forwardF32(fp32, t), image, 2, 1, halo).data, forwardF32(fp32, image).data)).toBeLessThan(
+      FP32_TILE_TOLERANCE,
+    );
     expect(forwardTiled((t) => forwardInt8(int8, t), image, 2, 1, halo).data).toEqual(forwardInt8(int8, image).data);
   });
 
@@ -77,6 +86,6 @@ describe('tiled inference equals whole-image inference bit for bit', () => {
     const image = syntheticImage(30, 30, random);
     const whole = forwardF32(fp32, image);
     const short = forwardTiled((t) => forwardF32(fp32, t), image, 2, 10, receptiveFieldRadius(DEFAULT_CONFIG) - 1);
-    expect(short.data).not.toEqual(whole.data);
+    expect(maxAbsError(short.data, whole.data)).toBeGreaterThan(100 * FP32_TILE_TOLERANCE);
   });
 });
