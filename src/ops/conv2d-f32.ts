@@ -49,14 +49,19 @@ export function conv2dF32(
   const { height, width } = input;
   const plane = height * width;
   const dst = output.data;
-  const floor = relu ? 0 : -Infinity;
   const store: RowEpilogue = (acc, stride, co0, lanes, y) => {
     for (let lane = 0; lane < lanes; lane++) {
       const o = (co0 + lane) * plane + y * width;
       const a = lane * stride;
-      for (let x = 0; x < width; x++) {
-        const v = acc[a + x];
-        dst[o + x] = v < floor ? floor : v;
+      if (relu) {
+        // max(v, 0) as (v + |v|) / 2: exact, and without the branch on the sign that a compare
+        // would compile to (conv outputs change sign at random, so it would mispredict)
+        for (let x = 0; x < width; x++) {
+          const v = acc[a + x];
+          dst[o + x] = (v + Math.abs(v)) * 0.5;
+        }
+      } else {
+        for (let x = 0; x < width; x++) dst[o + x] = acc[a + x];
       }
     }
   };

@@ -69,10 +69,12 @@ export function conv2dRowsPairs(input: Tensor<Int8Array | Uint8Array>, conv: Pai
     const co0 = (slot0 / CONV_BLOCK_CHANNELS) * PAIRED_BLOCK_CHANNELS;
     const lanes = Math.min(PAIRED_BLOCK_CHANNELS, conv.outChannels - co0);
     // Unpack: high = round(acc / 2^S) (no ties: |low| < 2^(S-1)), low = acc - high * 2^S.
+    // Math.floor(x + 0.5) rather than Math.round, which V8 compiles to a data-dependent branch
+    // (see requantizeRow); x + 0.5 is exact here (|x| < 2^27).
     for (let slot = 0; slot < CONV_BLOCK_CHANNELS; slot++) {
       for (let x = 0; x < input.width; x++) {
         const v = acc[slot * stride + x];
-        const high = Math.round(v * inverse);
+        const high = Math.floor(v * inverse + 0.5);
         unpacked[slot * stride + x] = v - high * scale;
         unpacked[(slot + CONV_BLOCK_CHANNELS) * stride + x] = high;
       }
