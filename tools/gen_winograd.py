@@ -28,11 +28,12 @@ from pathlib import Path
 import random
 
 # (m, r) variants emitted. a = m + r - 1 picks the point set below.
-VARIANTS = [(4, 3), (6, 3), (2, 5), (4, 5)]
-# The usual well-conditioned points: small integers, then halves (Lavin's wincnn choices).
+VARIANTS = [(4, 3), (6, 3), (8, 3), (2, 5), (4, 5), (6, 5)]
+# The usual well-conditioned points: small integers, then halves, then +-3 (wincnn's choices).
 POINTS = {
     6: [0, 1, -1, 2, -2],
     8: [0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2)],
+    10: [0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2), 3, -3],
 }
 
 OUT = Path(__file__).resolve().parent.parent / 'src' / 'ops' / 'winograd-transforms.ts'

@@ -7,13 +7,18 @@ import {
   WINOGRAD_F4_3,
   WINOGRAD_F4_5,
   WINOGRAD_F6_3,
+  WINOGRAD_F6_5,
+  WINOGRAD_F8_3,
   WinogradMatrices,
   inputTransform6,
   inputTransform8,
+  inputTransform10,
   outputTransform2x6,
   outputTransform4x6,
   outputTransform4x8,
   outputTransform6x8,
+  outputTransform6x10,
+  outputTransform8x10,
 } from './winograd-transforms.js';
 
 /**
@@ -24,14 +29,18 @@ import {
  * Why: the direct conv tops out near 5.5 GFLOP/s in plain JavaScript (no SIMD; V8 runs out of
  * registers beyond 16 accumulators). Winograd F(m x m, r x r) produces an m x m output block
  * from an a x a input patch (a = m + r - 1) with a^2 multiplies per (input, output) channel pair
- * instead of m^2 r^2: F(6x6, 3x3) needs 64 where direct needs 324 (5.1x fewer), F(4x4, 5x5) 64
- * where direct needs 400 (6.25x fewer). The multiplies become a^2 independent matrix products
- * (Cout x Cin) x (Cin x tiles), run by the same 4-channel x 4-pixel register-blocked loop as the
- * direct conv; the transforms in and out (winograd-transforms.ts, generated) cost additions.
+ * instead of m^2 r^2: the defaults F(8x8, 3x3) need 100 where direct needs 576 (5.8x fewer),
+ * F(6x6, 5x5) 100 where direct needs 900 (9x fewer). The multiplies become a^2 independent
+ * matrix products (Cout x Cin) x (Cin x tiles), run by the same 4-channel x 4-pixel
+ * register-blocked loop as the direct conv; the transforms in and out (winograd-transforms.ts,
+ * generated) cost additions. Measured on 270x480, 1 thread (ms, F(4x4) / F(6x6) / F(8x8) for
+ * 3x3 and F(2x2) / F(4x4) / F(6x6) for 5x5; direct 550 and 1196): 32->32 3x3 160 / 104 / 96,
+ * 32->32 5x5 527 / 216 / 158; smaller tiles are kept for comparison and tests.
  *
- * Accuracy: everything runs in float64, so the rounding the transforms add (their constants are
- * up to 160 and as small as 1/720) stays around 1e-13 relative, far below float32's 6e-8;
- * outputs equal the direct conv to float32 rounding (tested against the reference).
+ * Accuracy: everything runs in float64. The larger tiles use points up to +-3, so constants
+ * reach 6272 (B^T of F(6x6, 5x5)) and the rounding they add grows, but stays around 1e-12
+ * relative, far below float32's 6e-8: outputs equal the direct conv to float32 rounding (tested
+ * against the reference). For the int8 path see winogradIntegerErrorBound.
  *
  * Data flow, one row of tiles (m output rows) at a time, in chunks of `chunk` tiles so that the
  * transformed input V and the products M stay in the L2 cache:
@@ -50,13 +59,15 @@ export interface WinogradVariant {
 export const WINOGRAD_VARIANTS = {
   F4_3: { matrices: WINOGRAD_F4_3, inputTransform: inputTransform6, outputTransform: outputTransform4x6 },
   F6_3: { matrices: WINOGRAD_F6_3, inputTransform: inputTransform8, outputTransform: outputTransform6x8 },
+  F8_3: { matrices: WINOGRAD_F8_3, inputTransform: inputTransform10, outputTransform: outputTransform8x10 },
   F2_5: { matrices: WINOGRAD_F2_5, inputTransform: inputTransform6, outputTransform: outputTransform2x6 },
   F4_5: { matrices: WINOGRAD_F4_5, inputTransform: inputTransform8, outputTransform: outputTransform4x8 },
+  F6_5: { matrices: WINOGRAD_F6_5, inputTransform: inputTransform10, outputTransform: outputTransform6x10 },
 } as const satisfies Record<string, WinogradVariant>;
 export type WinogradVariantName = keyof typeof WINOGRAD_VARIANTS;
 
 /** The variant the fp32 path uses for each kernel size (measured fastest: see bench/). */
-export const DEFAULT_WINOGRAD: Readonly<Record<number, WinogradVariantName>> = { 3: 'F6_3', 5: 'F4_5' };
+export const DEFAULT_WINOGRAD: Readonly<Record<number, WinogradVariantName>> = { 3: 'F8_3', 5: 'F6_5' };
 
 export interface PackedWinograd {
   readonly inChannels: number;
@@ -117,7 +128,8 @@ export function packWinograd(
 /**
  * Tiles per chunk: V and M together about 128 KB, a multiple of 4 (the register block). Measured
  * on 270x480 (ms at 4 / 8 / 16 / 32 tiles): F(6x6, 3x3) 32->32 119 / 109 / 137 / 138, F(4x4, 5x5)
- * 32->32 236 / 242 / 303 / 307, 16->16 66 / 67 / 79 / 113: small chunks win.
+ * 32->32 236 / 242 / 303 / 307, 16->16 66 / 67 / 79 / 113: small chunks win. (Measured before
+ * the default moved to F(8x8, 3x3) and F(6x6, 5x5), whose a^2 = 100 makes the budget pick 4.)
  */
 export function winogradChunk(conv: PackedWinograd): number {
   const a2 = conv.variant.matrices.alpha ** 2;

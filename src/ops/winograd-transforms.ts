@@ -9,6 +9,8 @@ const scratch6 = new Float64Array(36);
 const scratchOut6 = new Float64Array(36);
 const scratch8 = new Float64Array(64);
 const scratchOut8 = new Float64Array(64);
+const scratch10 = new Float64Array(100);
+const scratchOut10 = new Float64Array(100);
 
 export interface WinogradMatrices {
   readonly m: number;
@@ -166,6 +168,96 @@ export function outputTransform6x8(src: Float64Array, base: number, srcStride: n
   }
 }
 
+/** F(8x8, 3x3), alpha 10. */
+export const WINOGRAD_F8_3: WinogradMatrices = {
+  m: 8,
+  r: 3,
+  alpha: 10,
+  at: [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0.5, -0.5, 3, -3, 0, 0, 1, 1, 4, 4, 0.25, 0.25, 9, 9, 0, 0, 1, -1, 8, -8, 0.125, -0.125, 27, -27, 0, 0, 1, 1, 16, 16, 0.0625, 0.0625, 81, 81, 0, 0, 1, -1, 32, -32, 0.03125, -0.03125, 243, -243, 0, 0, 1, 1, 64, 64, 0.015625, 0.015625, 729, 729, 0, 0, 1, -1, 128, -128, 0.0078125, -0.0078125, 2187, -2187, 1],
+  g: [1 / 36, 0, 0, 1 / 144, 1 / 144, 1 / 144, 1 / 144, -1 / 144, 1 / 144, 1 / 1800, 1 / 900, 1 / 450, 1 / 1800, -1 / 900, 1 / 450, 1 / 1575, 1 / 3150, 1 / 6300, 1 / 1575, -1 / 3150, 1 / 6300, 1 / 25200, 1 / 8400, 1 / 2800, 1 / 25200, -1 / 8400, 1 / 2800, 0, 0, 0.25],
+  bt: [36, 0, -193, 0, 210, 0, -57, 0, 4, 0, 0, -36, -36, 157, 157, -53, -53, 4, 4, 0, 0, 36, -36, -157, 157, 53, -53, -4, 4, 0, 0, 18, 9, -92, -46, 82, 41, -8, -4, 0, 0, -18, 9, 92, -46, -82, 41, 8, -4, 0, 0, 2304, 4608, -3136, -6272, 896, 1792, -64, -128, 0, 0, -2304, 4608, 3136, -6272, -896, 1792, 64, -128, 0, 0, -12, -4, 63, 21, -63, -21, 12, 4, 0, 0, 12, -4, -63, 21, 63, -21, -12, 4, 0, 0, 36, 0, -193, 0, 210, 0, -57, 0, 4],
+};
+
+/** V = B^T d B for the 10x10 patch at src[base + row * rowStride + col]; V[i * 10 + j] goes to dst[dstBase + (i * 10 + j) * dstStride]. */
+export function inputTransform10(src: Float64Array, base: number, rowStride: number, dst: Float64Array, dstBase: number, dstStride: number): void {
+  const t = scratch10;
+  for (let col = 0; col < 10; col++) {
+    const p = base + col;
+    const d0 = src[p], d1 = src[p + 1 * rowStride], d2 = src[p + 2 * rowStride], d3 = src[p + 3 * rowStride], d4 = src[p + 4 * rowStride], d5 = src[p + 5 * rowStride], d6 = src[p + 6 * rowStride], d7 = src[p + 7 * rowStride], d8 = src[p + 8 * rowStride], d9 = src[p + 9 * rowStride];
+    const ce0 = -36 * d2 + 157 * d4 - 53 * d6 + 4 * d8, co0 = -36 * d1 + 157 * d3 - 53 * d5 + 4 * d7;
+    t[10 + col] = ce0 + co0;
+    t[20 + col] = ce0 - co0;
+    const ce1 = 9 * d2 - 46 * d4 + 41 * d6 - 4 * d8, co1 = 18 * d1 - 92 * d3 + 82 * d5 - 8 * d7;
+    t[30 + col] = ce1 + co1;
+    t[40 + col] = ce1 - co1;
+    const ce2 = 4608 * d2 - 6272 * d4 + 1792 * d6 - 128 * d8, co2 = 2304 * d1 - 3136 * d3 + 896 * d5 - 64 * d7;
+    t[50 + col] = ce2 + co2;
+    t[60 + col] = ce2 - co2;
+    const ce3 = -4 * d2 + 21 * d4 - 21 * d6 + 4 * d8, co3 = -12 * d1 + 63 * d3 - 63 * d5 + 12 * d7;
+    t[70 + col] = ce3 + co3;
+    t[80 + col] = ce3 - co3;
+    t[0 + col] = 36 * d0 - 193 * d2 + 210 * d4 - 57 * d6 + 4 * d8;
+    t[90 + col] = 36 * d1 - 193 * d3 + 210 * d5 - 57 * d7 + 4 * d9;
+  }
+  for (let row = 0; row < 10; row++) {
+    const q = row * 10;
+    const d0 = t[q + 0], d1 = t[q + 1], d2 = t[q + 2], d3 = t[q + 3], d4 = t[q + 4], d5 = t[q + 5], d6 = t[q + 6], d7 = t[q + 7], d8 = t[q + 8], d9 = t[q + 9];
+    const o = dstBase + q * dstStride;
+    const re0 = -36 * d2 + 157 * d4 - 53 * d6 + 4 * d8, ro0 = -36 * d1 + 157 * d3 - 53 * d5 + 4 * d7;
+    dst[o + 1 * dstStride] = re0 + ro0;
+    dst[o + 2 * dstStride] = re0 - ro0;
+    const re1 = 9 * d2 - 46 * d4 + 41 * d6 - 4 * d8, ro1 = 18 * d1 - 92 * d3 + 82 * d5 - 8 * d7;
+    dst[o + 3 * dstStride] = re1 + ro1;
+    dst[o + 4 * dstStride] = re1 - ro1;
+    const re2 = 4608 * d2 - 6272 * d4 + 1792 * d6 - 128 * d8, ro2 = 2304 * d1 - 3136 * d3 + 896 * d5 - 64 * d7;
+    dst[o + 5 * dstStride] = re2 + ro2;
+    dst[o + 6 * dstStride] = re2 - ro2;
+    const re3 = -4 * d2 + 21 * d4 - 21 * d6 + 4 * d8, ro3 = -12 * d1 + 63 * d3 - 63 * d5 + 12 * d7;
+    dst[o + 7 * dstStride] = re3 + ro3;
+    dst[o + 8 * dstStride] = re3 - ro3;
+    dst[o] = 36 * d0 - 193 * d2 + 210 * d4 - 57 * d6 + 4 * d8;
+    dst[o + 9 * dstStride] = 36 * d1 - 193 * d3 + 210 * d5 - 57 * d7 + 4 * d9;
+  }
+}
+
+/** Y = A^T M A + bias, M[i * 10 + j] at src[base + (i * 10 + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */
+export function outputTransform8x10(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
+  const t = scratchOut10;
+  for (let col = 0; col < 10; col++) {
+    const p = base + col * srcStride;
+    const m0 = src[p], m1 = src[p + 10 * srcStride], m2 = src[p + 20 * srcStride], m3 = src[p + 30 * srcStride], m4 = src[p + 40 * srcStride], m5 = src[p + 50 * srcStride], m6 = src[p + 60 * srcStride], m7 = src[p + 70 * srcStride], m8 = src[p + 80 * srcStride], m9 = src[p + 90 * srcStride];
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    t[0 + col] = s0 + s1 + s2 + s3 + m0;
+    t[10 + col] = t0 + 2 * t1 + 0.5 * t2 + 3 * t3;
+    t[20 + col] = s0 + 4 * s1 + 0.25 * s2 + 9 * s3;
+    t[30 + col] = t0 + 8 * t1 + 0.125 * t2 + 27 * t3;
+    t[40 + col] = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3;
+    t[50 + col] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3;
+    t[60 + col] = s0 + 64 * s1 + 0.015625 * s2 + 729 * s3;
+    t[70 + col] = t0 + 128 * t1 + 0.0078125 * t2 + 2187 * t3 + m9;
+  }
+  for (let row = 0; row < 8; row++) {
+    const q = row * 10;
+    const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5], m6 = t[q + 6], m7 = t[q + 7], m8 = t[q + 8], m9 = t[q + 9];
+    const o = dstBase + row * dstRowStride;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    dst[o] = s0 + s1 + s2 + s3 + m0 + bias;
+    dst[o + 1] = t0 + 2 * t1 + 0.5 * t2 + 3 * t3 + bias;
+    dst[o + 2] = s0 + 4 * s1 + 0.25 * s2 + 9 * s3 + bias;
+    dst[o + 3] = t0 + 8 * t1 + 0.125 * t2 + 27 * t3 + bias;
+    dst[o + 4] = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3 + bias;
+    dst[o + 5] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + bias;
+    dst[o + 6] = s0 + 64 * s1 + 0.015625 * s2 + 729 * s3 + bias;
+    dst[o + 7] = t0 + 128 * t1 + 0.0078125 * t2 + 2187 * t3 + m9 + bias;
+  }
+}
+
 /** F(2x2, 5x5), alpha 6. */
 export const WINOGRAD_F2_5: WinogradMatrices = {
   m: 2,
@@ -233,5 +325,49 @@ export function outputTransform4x8(src: Float64Array, base: number, srcStride: n
     dst[o + 1] = t0 + 2 * t1 + 0.5 * t2 + bias;
     dst[o + 2] = s0 + 4 * s1 + 0.25 * s2 + bias;
     dst[o + 3] = t0 + 8 * t1 + 0.125 * t2 + m7 + bias;
+  }
+}
+
+/** F(6x6, 5x5), alpha 10. */
+export const WINOGRAD_F6_5: WinogradMatrices = {
+  m: 6,
+  r: 5,
+  alpha: 10,
+  at: [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0.5, -0.5, 3, -3, 0, 0, 1, 1, 4, 4, 0.25, 0.25, 9, 9, 0, 0, 1, -1, 8, -8, 0.125, -0.125, 27, -27, 0, 0, 1, 1, 16, 16, 0.0625, 0.0625, 81, 81, 0, 0, 1, -1, 32, -32, 0.03125, -0.03125, 243, -243, 1],
+  g: [1 / 36, 0, 0, 0, 0, 1 / 144, 1 / 144, 1 / 144, 1 / 144, 1 / 144, 1 / 144, -1 / 144, 1 / 144, -1 / 144, 1 / 144, 1 / 1800, 1 / 900, 1 / 450, 1 / 225, 2 / 225, 1 / 1800, -1 / 900, 1 / 450, -1 / 225, 2 / 225, 1 / 1575, 1 / 3150, 1 / 6300, 1 / 12600, 1 / 25200, 1 / 1575, -1 / 3150, 1 / 6300, -1 / 12600, 1 / 25200, 1 / 25200, 1 / 8400, 1 / 2800, 3 / 2800, 9 / 2800, 1 / 25200, -1 / 8400, 1 / 2800, -3 / 2800, 9 / 2800, 0, 0, 0, 0, 0.25],
+  bt: [36, 0, -193, 0, 210, 0, -57, 0, 4, 0, 0, -36, -36, 157, 157, -53, -53, 4, 4, 0, 0, 36, -36, -157, 157, 53, -53, -4, 4, 0, 0, 18, 9, -92, -46, 82, 41, -8, -4, 0, 0, -18, 9, 92, -46, -82, 41, 8, -4, 0, 0, 2304, 4608, -3136, -6272, 896, 1792, -64, -128, 0, 0, -2304, 4608, 3136, -6272, -896, 1792, 64, -128, 0, 0, -12, -4, 63, 21, -63, -21, 12, 4, 0, 0, 12, -4, -63, 21, 63, -21, -12, 4, 0, 0, 36, 0, -193, 0, 210, 0, -57, 0, 4],
+};
+
+/** Y = A^T M A + bias, M[i * 10 + j] at src[base + (i * 10 + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */
+export function outputTransform6x10(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
+  const t = scratchOut10;
+  for (let col = 0; col < 10; col++) {
+    const p = base + col * srcStride;
+    const m0 = src[p], m1 = src[p + 10 * srcStride], m2 = src[p + 20 * srcStride], m3 = src[p + 30 * srcStride], m4 = src[p + 40 * srcStride], m5 = src[p + 50 * srcStride], m6 = src[p + 60 * srcStride], m7 = src[p + 70 * srcStride], m8 = src[p + 80 * srcStride], m9 = src[p + 90 * srcStride];
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    t[0 + col] = s0 + s1 + s2 + s3 + m0;
+    t[10 + col] = t0 + 2 * t1 + 0.5 * t2 + 3 * t3;
+    t[20 + col] = s0 + 4 * s1 + 0.25 * s2 + 9 * s3;
+    t[30 + col] = t0 + 8 * t1 + 0.125 * t2 + 27 * t3;
+    t[40 + col] = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3;
+    t[50 + col] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + m9;
+  }
+  for (let row = 0; row < 6; row++) {
+    const q = row * 10;
+    const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5], m6 = t[q + 6], m7 = t[q + 7], m8 = t[q + 8], m9 = t[q + 9];
+    const o = dstBase + row * dstRowStride;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    dst[o] = s0 + s1 + s2 + s3 + m0 + bias;
+    dst[o + 1] = t0 + 2 * t1 + 0.5 * t2 + 3 * t3 + bias;
+    dst[o + 2] = s0 + 4 * s1 + 0.25 * s2 + 9 * s3 + bias;
+    dst[o + 3] = t0 + 8 * t1 + 0.125 * t2 + 27 * t3 + bias;
+    dst[o + 4] = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3 + bias;
+    dst[o + 5] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + m9 + bias;
   }
 }

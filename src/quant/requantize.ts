@@ -110,7 +110,7 @@ export function roundingDivideByPOT(x: number, exponent: number): number {
  * A row of conv accumulators through requantization and the clamp: dst[dstOffset + i] =
  * clamp(MultiplyByQuantizedMultiplier(acc[accOffset + i], multiplier, shift), lo, hi), with the
  * accumulators first rounded to the nearest integer when `round` is set (the Winograd engine
- * delivers them within 1e-5 of the exact integers).
+ * delivers them within its error bound, below 1/4, of the exact integers).
  *
  * The same arithmetic as multiplyByQuantizedMultiplier, with the per-channel decisions taken
  * once per row, and for the usual right shift a fast path without sign-dependent branches (conv
@@ -151,7 +151,7 @@ export function requantizeRow(
   for (let i = 0; i < count; i++) {
     // Math.floor(x + 0.5), not Math.round: V8 compiles Math.round to a branch on the fraction,
     // which mispredicts on real data (measured: 3x slower than this on real conv rows), while
-    // Math.floor is one instruction. Winograd sums are within 1e-5 of their integer, so any
+    // Math.floor is one instruction. Winograd sums are within 1/4 of their integer, so any
     // rounding to nearest gives it.
     const a = round ? Math.floor(acc[accOffset + i] + 0.5) : acc[accOffset + i];
     if (!(a < TWO_22 && a > -TWO_22)) {
