@@ -158,7 +158,9 @@ let rowScratch: Float64Array = new Float64Array(0);
  * Why separate: through the padded copy, the Cin loads of one pass come from Cin different
  * channel planes, a whole plane apart (about 1 MB on a 270x480 frame): every load touches a new
  * page and the planes alias in the cache. Here the input is copied a row segment at a time into
- * a small panel [ci][64 pixels] that stays in L1, so the reduction walks 512 bytes per channel.
+ * a small panel that stays in L1, laid out [4-pixel group][ci][4] so that the reduction over ci
+ * reads one contiguous run (measured: 3.7-4.3 GFLOP/s with a [ci][64] panel, 2.6 through the
+ * padded copy).
  */
 function conv1x1Rows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv: PackedConv2d, epilogue: RowEpilogue): void {
   const { channels: cin, height, width } = input;
@@ -178,12 +180,12 @@ function conv1x1Rows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv:
     for (let x0 = 0; x0 < width; x0 += PANEL_PIXELS) {
       const n = Math.min(PANEL_PIXELS, width - x0);
       const n4 = (n + 3) & ~3;
+      // panel[group of 4 pixels][ci][4]: the reduction below then reads one run of memory
       for (let ci = 0; ci < cin; ci++) {
         const from = ci * plane + y * width + x0;
-        const to = ci * PANEL_PIXELS;
-        for (let x = 0; x < n; x++) panel[to + x] = src[from + x];
+        for (let x = 0; x < n; x++) panel[((x >> 2) * cin + ci) * 4 + (x & 3)] = src[from + x];
         // up to 3 phantom pixels: computed, never read by an epilogue
-        for (let x = n; x < n4; x++) panel[to + x] = 0;
+        for (let x = n; x < n4; x++) panel[((x >> 2) * cin + ci) * 4 + (x & 3)] = 0;
       }
       for (let block = 0; block < blocks; block++) {
         const co0 = block * CONV_BLOCK_CHANNELS;
@@ -195,12 +197,12 @@ function conv1x1Rows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv:
           let c0 = b0, c1 = b1, c2 = b2, c3 = b3;
           let d0 = b0, d1 = b1, d2 = b2, d3 = b3;
           let e0 = b0, e1 = b1, e2 = b2, e3 = b3;
-          let p = x;
+          let p = x * cin;
           let wi = wBase;
           for (let ci = 0; ci < cin; ci++) {
             const i0 = panel[p], i1 = panel[p + 1], i2 = panel[p + 2], i3 = panel[p + 3];
             const w0 = wp[wi], w1 = wp[wi + 1], w2 = wp[wi + 2], w3 = wp[wi + 3];
-            p += PANEL_PIXELS;
+            p += 4;
             wi += 4;
             a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2; e0 += w0 * i3;
             a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2; e1 += w1 * i3;
