@@ -198,51 +198,53 @@ def emit_columns(mat, ins, targets, indent, suffix=''):
     return lines
 
 
+def emit_two_pass(doc, signature, scratch, columns, first_lines, rows, second_lines):
+    """A 2-D transform as TypeScript: a loop over the columns (1-D pass into the scratch array),
+    then a loop over the rows of the scratch (1-D pass into the destination)."""
+    return '\n'.join([
+        f'/** {doc} */',
+        f'export function {signature}: void {{',
+        f'  const t = {scratch};',
+        f'  for (let col = 0; col < {columns}; col++) {{',
+        *first_lines,
+        '  }',
+        f'  for (let row = 0; row < {rows}; row++) {{',
+        *second_lines,
+        '  }',
+        '}',
+    ])
+
+
 def emit_input_transform(a, bt):
     """V = B^T d B for one a x a patch: columns first (into scratch), then rows."""
     ins = [f'd{k}' for k in range(a)]
-    lines = [
-        f'/** V = B^T d B for the {a}x{a} patch at src[base + row * rowStride + col]; V[i * {a} + j] goes to dst[dstBase + (i * {a} + j) * dstStride]. */',
-        f'export function inputTransform{a}(src: Float64Array, base: number, rowStride: number, dst: Float64Array, dstBase: number, dstStride: number): void {{',
-        f'  const t = scratch{a};',
-        f'  for (let col = 0; col < {a}; col++) {{',
-        f'    const p = base + col;',
-    ]
-    lines.append('    const ' + ', '.join(f'd{k} = src[p + {k} * rowStride]' if k else 'd0 = src[p]' for k in range(a)) + ';')
-    lines += emit_rows(bt, ins, [f't[{i * a} + col]' for i in range(a)], '    ', 'c')
-    lines.append('  }')
-    lines.append(f'  for (let row = 0; row < {a}; row++) {{')
-    lines.append(f'    const q = row * {a};')
-    lines.append('    const ' + ', '.join(f'd{k} = t[q + {k}]' for k in range(a)) + ';')
-    lines.append('    const o = dstBase + q * dstStride;')
-    lines += emit_rows(bt, ins, ['dst[o]' if j == 0 else f'dst[o + {j} * dstStride]' for j in range(a)], '    ', 'r')
-    lines.append('  }')
-    lines.append('}')
-    return '\n'.join(lines)
+    first = ['    const p = base + col;',
+             '    const ' + ', '.join(f'd{k} = src[p + {k} * rowStride]' if k else 'd0 = src[p]' for k in range(a)) + ';',
+             *emit_rows(bt, ins, [f't[{i * a} + col]' for i in range(a)], '    ', 'c')]
+    second = [f'    const q = row * {a};',
+              '    const ' + ', '.join(f'd{k} = t[q + {k}]' for k in range(a)) + ';',
+              '    const o = dstBase + q * dstStride;',
+              *emit_rows(bt, ins, ['dst[o]' if j == 0 else f'dst[o + {j} * dstStride]' for j in range(a)], '    ', 'r')]
+    return emit_two_pass(
+        f'V = B^T d B for the {a}x{a} patch at src[base + row * rowStride + col]; V[i * {a} + j] goes to dst[dstBase + (i * {a} + j) * dstStride].',
+        f'inputTransform{a}(src: Float64Array, base: number, rowStride: number, dst: Float64Array, dstBase: number, dstStride: number)',
+        f'scratch{a}', a, first, a, second)
 
 
 def emit_output_transform(m, a, at):
     """Y = A^T M A + bias for one tile: columns first (into scratch), then rows."""
     ins = [f'm{k}' for k in range(a)]
-    name = f'outputTransform{m}x{a}'
-    lines = [
-        f'/** Y = A^T M A + bias, M[i * {a} + j] at src[base + (i * {a} + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */',
-        f'export function {name}(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {{',
-        f'  const t = scratchOut{a};',
-        f'  for (let col = 0; col < {a}; col++) {{',
-        f'    const p = base + col * srcStride;',
-    ]
-    lines.append('    const ' + ', '.join(f'm{k} = src[p + {k * a} * srcStride]' if k else 'm0 = src[p]' for k in range(a)) + ';')
-    lines += emit_columns(at, ins, [f't[{i * a} + col]' for i in range(m)], '    ')
-    lines.append('  }')
-    lines.append(f'  for (let row = 0; row < {m}; row++) {{')
-    lines.append(f'    const q = row * {a};')
-    lines.append('    const ' + ', '.join(f'm{k} = t[q + {k}]' for k in range(a)) + ';')
-    lines.append('    const o = dstBase + row * dstRowStride;')
-    lines += emit_columns(at, ins, ['dst[o]' if j == 0 else f'dst[o + {j}]' for j in range(m)], '    ', ' + bias')
-    lines.append('  }')
-    lines.append('}')
-    return '\n'.join(lines)
+    first = ['    const p = base + col * srcStride;',
+             '    const ' + ', '.join(f'm{k} = src[p + {k * a} * srcStride]' if k else 'm0 = src[p]' for k in range(a)) + ';',
+             *emit_columns(at, ins, [f't[{i * a} + col]' for i in range(m)], '    ')]
+    second = [f'    const q = row * {a};',
+              '    const ' + ', '.join(f'm{k} = t[q + {k}]' for k in range(a)) + ';',
+              '    const o = dstBase + row * dstRowStride;',
+              *emit_columns(at, ins, ['dst[o]' if j == 0 else f'dst[o + {j}]' for j in range(m)], '    ', ' + bias')]
+    return emit_two_pass(
+        f'Y = A^T M A + bias, M[i * {a} + j] at src[base + (i * {a} + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x].',
+        f'outputTransform{m}x{a}(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number)',
+        f'scratchOut{a}', a, first, m, second)
 
 
 def rational_literal(v):

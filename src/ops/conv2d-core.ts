@@ -193,6 +193,7 @@ function conv1x1Rows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv:
         const b0 = bp[co0], b1 = bp[co0 + 1], b2 = bp[co0 + 2], b3 = bp[co0 + 3];
         const out = block * blockStride + x0;
         for (let x = 0; x < n4; x += 4) {
+          // the register block of conv2dRows (and of conv2d-winograd.ts), inline for the same reason
           let a0 = b0, a1 = b1, a2 = b2, a3 = b3;
           let c0 = b0, c1 = b1, c2 = b2, c3 = b3;
           let d0 = b0, d1 = b1, d2 = b2, d3 = b3;

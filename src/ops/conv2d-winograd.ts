@@ -199,6 +199,8 @@ export function winogradRows(
           const wBase = (xi * blocks + block) * cin * CONV_BLOCK_CHANNELS;
           const mBase = mXi + block * CONV_BLOCK_CHANNELS * chunk;
           for (let t = 0; t < nRounded; t += 4) {
+            // The 4-channel x 4-column register block of conv2d-core.ts, written out here too: a
+            // shared helper would have to hand back 16 accumulators, i.e. allocate per block.
             // aN: tile t, cN: t + 1, dN: t + 2, eN: t + 3, for output channel 4 * block + N
             let a0 = 0, a1 = 0, a2_ = 0, a3 = 0;
             let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
