@@ -66,7 +66,7 @@ export const WINOGRAD_VARIANTS = {
 } as const satisfies Record<string, WinogradVariant>;
 export type WinogradVariantName = keyof typeof WINOGRAD_VARIANTS;
 
-/** The variant the fp32 path uses for each kernel size (measured fastest: see bench/). */
+/** The variant the fp32 and int8 paths use for each kernel size (measured fastest: see the numbers above). */
 export const DEFAULT_WINOGRAD: Readonly<Record<number, WinogradVariantName>> = { 3: 'F8_3', 5: 'F6_5' };
 
 export interface PackedWinograd {
@@ -154,6 +154,7 @@ export function winogradRows(
 ): void {
   if (chunk < 4 || chunk % 4 !== 0) throw new RangeError(`winogradRows: chunk must be a positive multiple of 4, got ${chunk}`);
   const { channels: cin, height, width } = input;
+  if (cin !== conv.inChannels) throw new RangeError(`winogradRows: input has ${cin} channels, the conv expects ${conv.inChannels}`);
   const { m, r, alpha } = conv.variant.matrices;
   const { inputTransform, outputTransform } = conv.variant;
   const a2 = alpha * alpha;
