@@ -98,31 +98,48 @@ export function packWinograd(
   const blocks = Math.ceil(outChannels / CONV_BLOCK_CHANNELS);
   const a2 = alpha * alpha;
   const packed = new Float64Array(a2 * blocks * inChannels * CONV_BLOCK_CHANNELS);
-  const gw = new Float64Array(alpha * r); // G g for one kernel
+  const gw = new Float64Array(alpha * r);
+  const u = new Float64Array(a2);
   for (let co = 0; co < outChannels; co++) {
     const block = Math.floor(co / CONV_BLOCK_CHANNELS);
     const lane = co % CONV_BLOCK_CHANNELS;
     for (let ci = 0; ci < inChannels; ci++) {
-      const w0 = (co * inChannels + ci) * r * r;
-      for (let i = 0; i < alpha; i++) {
-        for (let l = 0; l < r; l++) {
-          let s = 0;
-          for (let k = 0; k < r; k++) s += g[i * r + k] * weight[w0 + k * r + l];
-          gw[i * r + l] = s;
-        }
-      }
-      for (let i = 0; i < alpha; i++) {
-        for (let j = 0; j < alpha; j++) {
-          let s = 0;
-          for (let l = 0; l < r; l++) s += gw[i * r + l] * g[j * r + l];
-          packed[(((i * alpha + j) * blocks + block) * inChannels + ci) * CONV_BLOCK_CHANNELS + lane] = s;
-        }
-      }
+      transformKernel(g, r, alpha, weight, (co * inChannels + ci) * r * r, gw, u);
+      for (let xi = 0; xi < a2; xi++) packed[((xi * blocks + block) * inChannels + ci) * CONV_BLOCK_CHANNELS + lane] = u[xi];
     }
   }
   const packedBias = new Float64Array(blocks * CONV_BLOCK_CHANNELS);
   for (let co = 0; co < outChannels; co++) packedBias[co] = bias[co];
   return { inChannels, outChannels, kernelSize, variant, weights: packed, bias: packedBias };
+}
+
+/**
+ * out = G w G^T for the r x r kernel at weight[w0..]: alpha x alpha, row-major. `gw` is scratch
+ * (alpha x r) for G w. Shared by the packing and, on absolute values, by the error bound.
+ */
+function transformKernel(
+  g: ArrayLike<number>,
+  r: number,
+  alpha: number,
+  weight: ArrayLike<number>,
+  w0: number,
+  gw: Float64Array,
+  out: Float64Array,
+): void {
+  for (let i = 0; i < alpha; i++) {
+    for (let l = 0; l < r; l++) {
+      let s = 0;
+      for (let k = 0; k < r; k++) s += g[i * r + k] * weight[w0 + k * r + l];
+      gw[i * r + l] = s;
+    }
+  }
+  for (let i = 0; i < alpha; i++) {
+    for (let j = 0; j < alpha; j++) {
+      let s = 0;
+      for (let l = 0; l < r; l++) s += gw[i * r + l] * g[j * r + l];
+      out[i * alpha + j] = s;
+    }
+  }
 }
 
 /**
@@ -279,26 +296,17 @@ export function winogradIntegerErrorBound(
   const u = 2 ** -53;
   const gamma = (rounds * u) / (1 - rounds * u);
   let worst = 0;
+  // |G| |w| |G|^T is G w G^T taken on absolute values
+  const absG = Array.from(g, Math.abs);
+  const absWeight = Float64Array.from(weight, Math.abs);
   const gw = new Float64Array(alpha * r);
+  const kernelU = new Float64Array(alpha * alpha);
   const absU = new Float64Array(alpha * alpha);
   for (let co = 0; co < outChannels; co++) {
     absU.fill(0);
     for (let ci = 0; ci < inChannels; ci++) {
-      const w0 = (co * inChannels + ci) * r * r;
-      for (let i = 0; i < alpha; i++) {
-        for (let l = 0; l < r; l++) {
-          let s = 0;
-          for (let k = 0; k < r; k++) s += Math.abs(g[i * r + k]) * Math.abs(weight[w0 + k * r + l]);
-          gw[i * r + l] = s;
-        }
-      }
-      for (let i = 0; i < alpha; i++) {
-        for (let j = 0; j < alpha; j++) {
-          let s = 0;
-          for (let l = 0; l < r; l++) s += gw[i * r + l] * Math.abs(g[j * r + l]);
-          absU[i * alpha + j] += s;
-        }
-      }
+      transformKernel(absG, r, alpha, absWeight, (co * inChannels + ci) * r * r, gw, kernelU);
+      for (let xi = 0; xi < alpha * alpha; xi++) absU[xi] += kernelU[xi];
     }
     for (let p = 0; p < m; p++) {
       for (let q = 0; q < m; q++) {

@@ -33,10 +33,12 @@ export function buildInt8Model(data: Int8ModelData): Int8Model {
     const weight = get<Int8Array>(`${spec.prefix}.weight`);
     const bias = get<Int32Array>(`${spec.prefix}.bias`);
     const { inChannels, outChannels, kernelSize } = spec;
+    const winograd = packWinogradIfExact(weight, bias, outChannels, inChannels, kernelSize);
     convs.set(spec.prefix, {
       packed: packConv2d(weight, bias, outChannels, inChannels, kernelSize),
-      pairs: packConv2dI8Pairs(weight, bias, outChannels, inChannels, kernelSize),
-      winograd: packWinogradIfExact(weight, bias, outChannels, inChannels, kernelSize),
+      // conv2dI8 prefers Winograd; the paired packing is only for the layers without it
+      pairs: winograd ? null : packConv2dI8Pairs(weight, bias, outChannels, inChannels, kernelSize),
+      winograd,
       multiplier: get<Int32Array>(`${spec.prefix}.multiplier`),
       shift: get<Int32Array>(`${spec.prefix}.shift`),
       lo: spec.lo,
