@@ -3,14 +3,17 @@ import { PackedConv2d, RowEpilogue, checkConvCall, conv2dRows } from '../ops/con
 import { PackedWinograd, winogradRows } from '../ops/conv2d-winograd.js';
 import { PairedConv2d, conv2dRowsPairs } from './conv2d-i8-packed.js';
 import { checkReferenceShapes, convSumAt } from '../ops/conv2d-reference.js';
-import { multiplyByQuantizedMultiplierReference, requantizeRow } from './requantize.js';
+import { FewChannelsConv2d, conv1x1FewChannelsI8 } from './conv2d-i8-few-channels.js';
+import { RequantizePlan, multiplyByQuantizedMultiplierReference, requantizeRow } from './requantize.js';
 
 /**
  * Integer conv2d (docs/INT8.md section 4): int32 accumulation of int8 (or u8 image) inputs times
  * int8 weights plus an int32 bias, zero padding, then per-output-channel requantization and a
  * clamp (ReLU is the clamp [0, 127]; the output image clamps to [0, 255]).
  *
- * Three engines compute the int32 accumulators, all exactly:
+ * A 1x1 conv on at most 4 input channels (the mean shifts) sums whole planes
+ * (conv2d-i8-few-channels.ts). Otherwise three engines compute the int32 accumulators, all
+ * exactly:
  * - 3x3 and 5x5: the fp32 engine's Winograd conv (conv2d-winograd.ts), its float64 result
  *   rounded to the nearest integer. That is the exact sum because the layer's rounding-error
  *   bound (winogradIntegerErrorBound, computed from its weights at load) is below 1/4; a layer
@@ -26,24 +29,28 @@ export interface QuantizedConv2d {
   readonly pairs?: PairedConv2d | null;
   /** the Winograd packing, when the layer's rounding-error bound allows it */
   readonly winograd?: PackedWinograd | null;
-  readonly multiplier: Int32Array;
-  readonly shift: Int32Array;
-  readonly lo: number;
-  readonly hi: number;
+  /** the plane-summing loop (conv2d-i8-few-channels.ts), when the layer is a 1x1 conv on <= 4 channels */
+  readonly fewChannels?: FewChannelsConv2d | null;
+  /** multipliers, shifts and the output clamp, planned by planRequantize */
+  readonly requantize: RequantizePlan;
 }
 
 type IntTensor = Tensor<Int8Array> | Tensor<Uint8Array>;
 
 export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTensor): void {
   checkConvCall(input, conv.packed, output);
+  if (conv.fewChannels) {
+    conv1x1FewChannelsI8(input, conv.fewChannels, conv.requantize, output);
+    return;
+  }
   const { height, width } = input;
   const plane = height * width;
   const dst = output.data;
-  const { multiplier, shift, lo, hi } = conv;
+  const plan = conv.requantize;
   const rowEpilogue = (round: boolean): RowEpilogue => (acc, stride, co0, lanes, y) => {
     for (let lane = 0; lane < lanes; lane++) {
       const co = co0 + lane;
-      requantizeRow(acc, lane * stride, width, multiplier[co], shift[co], lo, hi, dst, co * plane + y * width, round);
+      requantizeRow(acc, lane * stride, width, plan, co, dst, co * plane + y * width, round);
     }
   };
   // Winograd accumulators are the exact integers to within its error bound: round them.

@@ -3,6 +3,8 @@ import { DEFAULT_WINOGRAD, PackedWinograd, packWinograd, winogradIntegerErrorBou
 import { MsrnConfig, upsamplerStages } from '../msrn/config.js';
 import { QuantizedConv2d } from './conv2d-i8.js';
 import { packConv2dI8Pairs } from './conv2d-i8-packed.js';
+import { packConv2dI8FewChannels } from './conv2d-i8-few-channels.js';
+import { planRequantize } from './requantize.js';
 import { int8Graph } from './graph.js';
 import { Int8ModelData } from './quantize.js';
 import { readInt8Blob } from './int8-blob.js';
@@ -33,16 +35,16 @@ export function buildInt8Model(data: Int8ModelData): Int8Model {
     const weight = get<Int8Array>(`${spec.prefix}.weight`);
     const bias = get<Int32Array>(`${spec.prefix}.bias`);
     const { inChannels, outChannels, kernelSize } = spec;
-    const winograd = packWinogradIfExact(weight, bias, outChannels, inChannels, kernelSize);
+    const requantize = planRequantize(get<Int32Array>(`${spec.prefix}.multiplier`), get<Int32Array>(`${spec.prefix}.shift`), spec.lo, spec.hi);
+    const fewChannels = packConv2dI8FewChannels(weight, bias, outChannels, inChannels, kernelSize);
+    const winograd = fewChannels ? null : packWinogradIfExact(weight, bias, outChannels, inChannels, kernelSize);
     convs.set(spec.prefix, {
       packed: packConv2d(weight, bias, outChannels, inChannels, kernelSize),
-      // conv2dI8 prefers Winograd; the paired packing is only for the layers without it
-      pairs: winograd ? null : packConv2dI8Pairs(weight, bias, outChannels, inChannels, kernelSize),
+      // conv2dI8 takes the first of fewChannels, Winograd, pairs that the layer has
+      pairs: fewChannels || winograd ? null : packConv2dI8Pairs(weight, bias, outChannels, inChannels, kernelSize),
       winograd,
-      multiplier: get<Int32Array>(`${spec.prefix}.multiplier`),
-      shift: get<Int32Array>(`${spec.prefix}.shift`),
-      lo: spec.lo,
-      hi: spec.hi,
+      fewChannels,
+      requantize,
     });
   }
   const adds = new Map(graph.adds.map((a) => [a.name, get<Int32Array>(a.name)]));

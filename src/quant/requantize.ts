@@ -107,66 +107,133 @@ export function roundingDivideByPOT(x: number, exponent: number): number {
 }
 
 /**
- * A row of conv accumulators through requantization and the clamp: dst[dstOffset + i] =
- * clamp(MultiplyByQuantizedMultiplier(acc[accOffset + i], multiplier, shift), lo, hi), with the
- * accumulators first rounded to the nearest integer when `round` is set (the Winograd engine
- * delivers them within its error bound, below 1/4, of the exact integers).
+ * One conv's per-output-channel requantization, planned once at model load so the row loop
+ * below takes no per-value decisions: multiplier and shift (TFLite's), the output clamp
+ * [lo, hi], and for each channel the accumulator range [accLo, accHi] of the fast path.
+ */
+export interface RequantizePlan {
+  readonly multiplier: Int32Array;
+  readonly shift: Int32Array;
+  readonly lo: number;
+  readonly hi: number;
+  /**
+   * Per channel, the accumulator range whose requantized values are exactly lo..hi:
+   * requantize(clamp(a, accLo, accHi)) = clamp(requantize(a), lo, hi) for every int32 a.
+   * NaN where the fast path does not apply (see accumulatorClampRange).
+   */
+  readonly accLo: Float64Array;
+  readonly accHi: Float64Array;
+}
+
+export function planRequantize(multiplier: Int32Array, shift: Int32Array, lo: number, hi: number): RequantizePlan {
+  if (multiplier.length !== shift.length) throw new RangeError(`planRequantize: ${multiplier.length} multipliers but ${shift.length} shifts`);
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi)) throw new RangeError(`planRequantize: bad clamp [${lo}, ${hi}]`);
+  const accLo = new Float64Array(multiplier.length).fill(Number.NaN);
+  const accHi = new Float64Array(multiplier.length).fill(Number.NaN);
+  for (let co = 0; co < multiplier.length; co++) {
+    const range = accumulatorClampRange(multiplier[co], shift[co], lo, hi);
+    if (range) [accLo[co], accHi[co]] = range;
+  }
+  return { multiplier, shift, lo, hi, accLo, accHi };
+}
+
+/**
+ * The int32 accumulators whose requantized value lies in [lo, hi]: [accLo, accHi] with
+ * v(accLo) = lo and v(accHi) = hi, where v(a) = MultiplyByQuantizedMultiplier(a, multiplier, shift).
+ * Then clamping the accumulator to [accLo, accHi] first clamps the result to [lo, hi] exactly,
+ * because v is monotone (both of its roundings are) and, for shift <= 0 (a real multiplier below
+ * 1), rises by at most 1 per unit step of a, so it takes every value between lo and hi.
  *
- * The same arithmetic as multiplyByQuantizedMultiplier, with the per-channel decisions taken
- * once per row, and for the usual right shift a fast path without sign-dependent branches (conv
- * outputs change sign at random, so such branches mispredict; measured: this loop was the int8
- * path's largest cost after the convs). For |a| < 2^22:
+ * Returns null where the fast path of requantizeRow does not apply: shift > 0, a right shift of
+ * 31 or more, a zero multiplier, or a range reaching 2^22 (the fast path needs |a * M| < 2^53).
+ * Found by bisection on the exact (tested) multiplyByQuantizedMultiplier.
+ */
+export function accumulatorClampRange(multiplier: number, shift: number, lo: number, hi: number): [number, number] | null {
+  if (multiplier === 0 || shift > 0 || shift <= -31) return null;
+  const v = (a: number) => multiplyByQuantizedMultiplier(a, multiplier, shift);
+  // smallest a with v(a) >= target (v(INT32_MIN) < target <= v(INT32_MAX) checked by the caller)
+  const firstAtLeast = (target: number): number => {
+    let below = INT32_MIN; // v(below) < target
+    let above = INT32_MAX; // v(above) >= target
+    while (above - below > 1) {
+      const mid = Math.floor((below + above) / 2);
+      if (v(mid) >= target) above = mid;
+      else below = mid;
+    }
+    return above;
+  };
+  if (!(v(INT32_MIN) < lo && v(INT32_MAX) > hi)) return null;
+  const accLo = firstAtLeast(lo);
+  const accHi = firstAtLeast(hi + 1) - 1;
+  if (!(accLo > -TWO_22 && accHi < TWO_22)) return null;
+  return [accLo, accHi];
+}
+
+/**
+ * A row of conv accumulators through requantization and the clamp, for output channel `co` of
+ * `plan`: dst[dstOffset + i] = clamp(MultiplyByQuantizedMultiplier(acc[accOffset + i]), lo, hi),
+ * with the accumulators first rounded to the nearest integer when `round` is set (the Winograd
+ * engine delivers them within its error bound, below 1/4, of the exact integers).
+ *
+ * The same arithmetic as multiplyByQuantizedMultiplier, with every per-channel decision taken
+ * once per row, and no data-dependent branch in the fast path (conv outputs change sign and hit
+ * the clamp at random, so such branches mispredict). Where the channel has an accumulator clamp
+ * range (almost always):
+ * - the accumulator is clamped to [accLo, accHi] (accumulatorClampRange), which also keeps
+ *   |a| < 2^22; measured: cheaper than clamping the int8 result, and it spares the range test;
  * - SaturatingRoundingDoublingHighMul(a, M) is round-half-up of a * M / 2^31 (gemmlowp's nudge
  *   of 2^30, or 1 - 2^30 for negative products, then truncation), and a * M * 2^-31 + 1/2 is an
  *   exact double (|a * M| + 2^30 < 2^53), so its floor is the result exactly;
  * - RoundingDivideByPOT's threshold (mask >> 1) + (x < 0) is (mask >> 1) + (x >>> 31), and
  *   "remainder > threshold" is the sign bit of threshold - remainder.
- * - the clamp to [lo, hi] is integer arithmetic on the sign bits, also branch-free.
- * Anything else goes through multiplyByQuantizedMultiplier.
+ * Otherwise each value goes through multiplyByQuantizedMultiplier.
+ * The `round` test is hoisted out of the loops (measured: 25% of the loop's time inside it).
  */
 export function requantizeRow(
   acc: Float64Array,
   accOffset: number,
   count: number,
-  multiplier: number,
-  shift: number,
-  lo: number,
-  hi: number,
+  plan: RequantizePlan,
+  co: number,
   dst: Int8Array | Uint8Array,
   dstOffset: number,
   round: boolean,
 ): void {
-  const exponent = -shift;
-  if (shift > 0 || exponent >= 31) {
+  const accLo = plan.accLo[co];
+  const accHi = plan.accHi[co];
+  const multiplier = plan.multiplier[co];
+  const shift = plan.shift[co];
+  if (Number.isNaN(accLo)) {
+    const { lo, hi } = plan;
     for (let i = 0; i < count; i++) {
+      // Math.floor(x + 0.5), not Math.round: V8 compiles Math.round to a branch on the fraction,
+      // which mispredicts on real data (measured: 3x slower on real conv rows), while Math.floor
+      // is one instruction. Winograd sums are within 1/4 of their integer, so any rounding to
+      // nearest gives it.
       const a = round ? Math.floor(acc[accOffset + i] + 0.5) : acc[accOffset + i];
       const v = multiplyByQuantizedMultiplier(a, multiplier, shift);
       dst[dstOffset + i] = v < lo ? lo : v > hi ? hi : v;
     }
     return;
   }
+  const exponent = -shift;
   const mask = (1 << exponent) - 1;
   const half = mask >> 1;
   const scale = multiplier * TWO_MINUS_31; // exact: a power-of-two scaling of an integer
-  for (let i = 0; i < count; i++) {
-    // Math.floor(x + 0.5), not Math.round: V8 compiles Math.round to a branch on the fraction,
-    // which mispredicts on real data (measured: 3x slower than this on real conv rows), while
-    // Math.floor is one instruction. Winograd sums are within 1/4 of their integer, so any
-    // rounding to nearest gives it.
-    const a = round ? Math.floor(acc[accOffset + i] + 0.5) : acc[accOffset + i];
-    if (!(a < TWO_22 && a > -TWO_22)) {
-      const big = multiplyByQuantizedMultiplier(a, multiplier, shift);
-      dst[dstOffset + i] = big < lo ? lo : big > hi ? hi : big;
-      continue;
+  if (round) {
+    for (let i = 0; i < count; i++) {
+      const rounded = Math.floor(acc[accOffset + i] + 0.5);
+      const a = rounded < accLo ? accLo : rounded > accHi ? accHi : rounded;
+      const high = Math.floor(a * scale + 0.5);
+      dst[dstOffset + i] = (high >> exponent) + ((half + (high >>> 31) - (high & mask)) >>> 31);
     }
-    // round half up of a * M / 2^31; a * M + 2^30 < 2^53, so a * scale + 0.5 is exact
-    const high = Math.floor(a * scale + 0.5);
-    let v = (high >> exponent) + ((half + (high >>> 31) - (high & mask)) >>> 31);
-    // clamp without branches (ReLU layers clamp about half their values, at random); |v| < 2^22
-    const below = v - lo;
-    v -= below & (below >> 31);
-    const above = v - hi;
-    dst[dstOffset + i] = v - (above & ~(above >> 31));
+  } else {
+    for (let i = 0; i < count; i++) {
+      const exact = acc[accOffset + i];
+      const a = exact < accLo ? accLo : exact > accHi ? accHi : exact;
+      const high = Math.floor(a * scale + 0.5);
+      dst[dstOffset + i] = (high >> exponent) + ((half + (high >>> 31) - (high & mask)) >>> 31);
+    }
   }
 }
 

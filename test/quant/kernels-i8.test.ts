@@ -6,7 +6,8 @@ import { DEFAULT_WINOGRAD, WINOGRAD_VARIANTS, WinogradVariantName, packWinograd,
 import { convSumAt } from '../../src/ops/conv2d-reference.js';
 import { conv2dRowsPairs, packConv2dI8Pairs } from '../../src/quant/conv2d-i8-packed.js';
 import { addI8, addI8Reference } from '../../src/quant/add-i8.js';
-import { quantizeAdd, quantizeMultiplier } from '../../src/quant/index.js';
+import { planRequantize, quantizeAdd, quantizeMultiplier } from '../../src/quant/index.js';
+import { FEW_CHANNELS_MAX, packConv2dI8FewChannels } from '../../src/quant/conv2d-i8-few-channels.js';
 import { rng } from '../helpers/random.js';
 
 const random = rng(99);
@@ -48,28 +49,63 @@ describe('conv2dI8 (fast) equals the reference bit for bit', () => {
           // rounded to the nearest integer.
           const actual = zerosI8(cout, h, w);
           actual.data.fill(99);
-          conv2dI8(input, { packed: packConv2d(weight, bias, cout, cin, k), multiplier, shift, lo, hi, ...variant }, actual);
+          conv2dI8(input, { packed: packConv2d(weight, bias, cout, cin, k), requantize: planRequantize(multiplier, shift, lo, hi), ...variant }, actual);
           expect(actual.data).toEqual(expected.data);
         }
       });
     }
   }
 
-  it('takes a u8 image in and writes a u8 image out (the mean shifts)', () => {
+  it('takes a u8 image in and writes a u8 image out (the mean shifts), by every engine', () => {
     const input = new Tensor(3, 4, 5, Uint8Array.from({ length: 60 }, () => Math.floor(random() * 256)));
-    const weight = Int8Array.from([127, 0, 0, 0, 127, 0, 3, -2, 120]);
+    input.data.set([0, 255], 0); // both ends of the u8 range
+    const weight = Int8Array.from([127, 0, 0, 0, 127, -1, 3, -2, 120]);
     const bias = Int32Array.from([-14000, 500, 9000]);
     const m = quantizeMultiplier(1 / 127);
     const multiplier = new Int32Array(3).fill(m.multiplier);
     const shift = new Int32Array(3).fill(m.shift);
+    const requantize = planRequantize(multiplier, shift, 0, 255);
     const expected = zerosU8(3, 4, 5);
     conv2dI8Reference(input, weight, bias, multiplier, shift, 0, 255, expected, 1);
-    for (const pairs of [null, packConv2dI8Pairs(weight, bias, 3, 3, 1)]) {
+    const fewChannels = packConv2dI8FewChannels(weight, bias, 3, 3, 1);
+    expect(fewChannels).not.toBeNull();
+    for (const engine of [{}, { pairs: packConv2dI8Pairs(weight, bias, 3, 3, 1) }, { fewChannels }]) {
       const actual = zerosU8(3, 4, 5);
-      conv2dI8(input, { packed: packConv2d(weight, bias, 3, 3, 1), multiplier, shift, lo: 0, hi: 255, pairs }, actual);
+      conv2dI8(input, { packed: packConv2d(weight, bias, 3, 3, 1), requantize, ...engine }, actual);
       expect(actual.data).toEqual(expected.data);
     }
     expect(expected.data.some((v) => v > 127)).toBe(true); // really uses the u8 range
+    expect(expected.data.some((v) => v === 0)).toBe(true); // and its clamp
+  });
+
+  it('the few-channels 1x1 loop equals the reference: 1..4 channels, planes longer than its chunk, zero weights', () => {
+    for (let trial = 0; trial < 12; trial++) {
+      const cin = 1 + (trial % FEW_CHANNELS_MAX);
+      const cout = 1 + ((trial * 7) % 5);
+      const [h, w] = trial % 3 === 0 ? [23, 47] : [1 + (trial % 4), 1 + ((trial * 5) % 9)]; // 23 x 47 > 2 chunks
+      const [lo, hi] = trial % 2 ? [-127, 127] : [0, 255];
+      const weight = int8(cout * cin);
+      weight[trial % weight.length] = 0;
+      const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 40000));
+      const multiplier = new Int32Array(cout);
+      const shift = new Int32Array(cout);
+      for (let c = 0; c < cout; c++) {
+        const q = quantizeMultiplier(Math.exp(-random() * 9));
+        multiplier[c] = q.multiplier;
+        shift[c] = q.shift;
+      }
+      const input = trial % 2 ? new Tensor(cin, h, w, int8(cin * h * w, -128)) : new Tensor(cin, h, w, Uint8Array.from({ length: cin * h * w }, () => Math.floor(random() * 256)));
+      const expected = lo === 0 ? zerosU8(cout, h, w) : zerosI8(cout, h, w);
+      conv2dI8Reference(input, weight, bias, multiplier, shift, lo, hi, expected, 1);
+      const fewChannels = packConv2dI8FewChannels(weight, bias, cout, cin, 1);
+      const actual = lo === 0 ? zerosU8(cout, h, w) : zerosI8(cout, h, w);
+      actual.data.fill(99);
+      conv2dI8(input, { packed: packConv2d(weight, bias, cout, cin, 1), requantize: planRequantize(multiplier, shift, lo, hi), fewChannels }, actual);
+      expect(actual.data).toEqual(expected.data);
+    }
+    // only 1x1 convs on few channels take it
+    expect(packConv2dI8FewChannels(new Int8Array(9), new Int32Array(1), 1, 1, 3)).toBeNull();
+    expect(packConv2dI8FewChannels(new Int8Array(5), new Int32Array(1), 1, 5, 1)).toBeNull();
   });
 });
 

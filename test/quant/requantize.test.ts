@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  accumulatorClampRange,
+  planRequantize,
   requantizeRow,
   INT32_MAX,
   INT32_MIN,
@@ -89,23 +91,50 @@ describe('requantization primitives', () => {
   });
 
   it('requantizeRow equals multiplyByQuantizedMultiplier + clamp value by value, rounding first when asked', () => {
-    const values = [0, 1, -1, 0.49, -0.49, 1.4, -1.6, 2 ** 21 - 1, -(2 ** 21) + 1, 2 ** 21, -(2 ** 21), 2 ** 25, -(2 ** 25), INT32_MAX, INT32_MIN];
-    for (let i = 0; i < 3000; i++) values.push(Math.floor((random() - 0.5) * 2 ** (4 + (i % 24))) + (i % 5 === 0 ? random() * 0.4 - 0.2 : 0));
+    const values = [0, 1, -1, 0.49, -0.49, 1.4, -1.6, 2 ** 21 - 1, -(2 ** 21) + 1, 2 ** 21, -(2 ** 21), 2 ** 22, -(2 ** 22), 2 ** 25, -(2 ** 25), INT32_MAX, INT32_MIN];
+    for (let i = 0; i < 1200; i++) values.push(Math.floor((random() - 0.5) * 2 ** (4 + (i % 24))) + (i % 5 === 0 ? random() * 0.4 - 0.2 : 0));
     const acc = Float64Array.from([7, ...values]); // offset 1 below
-    for (const shift of [-31, -30, -20, -9, -1, 0, 1, 6]) {
-      for (const multiplier of [2 ** 30, 2 ** 31 - 1, 1518500250]) {
-        for (const [lo, hi, dst] of [[-128, 127, new Int8Array(values.length + 2)], [0, 255, new Uint8Array(values.length + 2)]] as const) {
-          for (const round of [false, true]) {
-            requantizeRow(acc, 1, values.length, multiplier, shift, lo, hi, dst, 2, round);
-            values.forEach((raw, i) => {
-              const x = round ? Math.round(raw) : raw;
-              if (!Number.isInteger(x)) return; // unrounded fractions are not accumulators
-              const v = multiplyByQuantizedMultiplierReference(x, multiplier, shift);
-              expect(dst[i + 2]).toBe(Math.min(hi, Math.max(lo, v)));
-            });
-          }
+    const shifts = [-31, -30, -22, -20, -12, -9, -1, 0, 1, 6];
+    const multipliers = [0, 2 ** 30, 2 ** 31 - 1, 1518500250];
+    // one channel per (multiplier, shift): the plan takes its fast path for some, not for others
+    const multiplier = Int32Array.from(shifts.flatMap(() => multipliers));
+    const shift = Int32Array.from(shifts.flatMap((s) => multipliers.map(() => s)));
+    for (const [lo, hi, dst] of [[-128, 127, new Int8Array(values.length + 2)], [0, 127, new Int8Array(values.length + 2)], [0, 255, new Uint8Array(values.length + 2)]] as const) {
+      const plan = planRequantize(multiplier, shift, lo, hi);
+      expect(plan.accLo.some(Number.isNaN)).toBe(true);
+      expect(plan.accLo.some((v) => !Number.isNaN(v))).toBe(true);
+      for (let co = 0; co < multiplier.length; co++) {
+        for (const round of [false, true]) {
+          requantizeRow(acc, 1, values.length, plan, co, dst, 2, round);
+          values.forEach((raw, i) => {
+            const x = round ? Math.round(raw) : raw;
+            if (!Number.isInteger(x)) return; // unrounded fractions are not accumulators
+            const v = multiplyByQuantizedMultiplierReference(x, multiplier[co], shift[co]);
+            expect(dst[i + 2]).toBe(Math.min(hi, Math.max(lo, v)));
+          });
         }
       }
     }
+  });
+
+  it('accumulatorClampRange gives the accumulators that requantize to exactly lo..hi', () => {
+    for (let i = 0; i < 300; i++) {
+      const { multiplier, shift } = quantizeMultiplier(Math.exp(-random() * 14));
+      const [lo, hi] = i % 3 === 0 ? [0, 255] : i % 3 === 1 ? [-128, 127] : [0, 127];
+      const range = accumulatorClampRange(multiplier, shift, lo, hi);
+      if (!range) {
+        // only where the fast path cannot hold: a range reaching 2^22, or a shift outside it
+        const wide = Math.abs((hi + 1) * 2 ** (31 - shift)) / multiplier >= 2 ** 21;
+        expect(multiplier === 0 || shift > 0 || shift <= -31 || wide).toBe(true);
+        continue;
+      }
+      const [accLo, accHi] = range;
+      const v = (a: number) => multiplyByQuantizedMultiplierReference(a, multiplier, shift);
+      expect([v(accLo - 1) < lo, v(accLo), v(accHi), v(accHi + 1) > hi]).toEqual([true, lo, hi, true]);
+      expect(Math.max(-accLo, accHi)).toBeLessThan(2 ** 22);
+    }
+    expect(accumulatorClampRange(2 ** 30, 1, 0, 127)).toBeNull(); // real multiplier above 1
+    expect(accumulatorClampRange(0, 0, 0, 127)).toBeNull();
+    expect(accumulatorClampRange(2 ** 30, -31, 0, 127)).toBeNull();
   });
 });
