@@ -72,7 +72,8 @@ export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shi
 /** 2^0 .. 2^31, so hot paths never call Math.pow. */
 const POW2 = Float64Array.from({ length: 32 }, (_, i) => 2 ** i);
 const TWO_21 = 2097152;
-const TWO_22 = 4194304;
+/** 2^0 .. 2^-63 */
+const POW2_NEGATIVE = Float64Array.from({ length: 64 }, (_, i) => 2 ** -i);
 const TWO_MINUS_31 = 2 ** -31;
 
 /** trunc((a * b + nudge) / 2^31) for int32 a, b, exact although a * b needs up to 62 bits. */
@@ -144,14 +145,15 @@ export function planRequantize(multiplier: Int32Array, shift: Int32Array, lo: nu
  * because v is monotone (both of its roundings are) and, for shift <= 0 (a real multiplier below
  * 1), rises by at most 1 per unit step of a, so it takes every value between lo and hi.
  *
- * Returns null where the fast path of requantizeRow does not apply: shift > 0, a right shift of
- * 31 or more, a zero multiplier, or a range reaching 2^22 (the fast path needs |a * M| < 2^53).
- * Found by bisection on the exact (tested) multiplyByQuantizedMultiplier.
+ * Returns null where the fast path of requantizeRow does not apply: a zero multiplier, a shift
+ * outside [-21, -1], or a range reaching 2^21 (see requantizeRow for why). Found by bisection on
+ * the exact (tested) multiplyByQuantizedMultiplier.
  */
 export function accumulatorClampRange(multiplier: number, shift: number, lo: number, hi: number): [number, number] | null {
-  if (multiplier === 0 || shift > 0 || shift <= -31) return null;
+  if (multiplier === 0 || shift > -1 || shift < -21) return null;
   const v = (a: number) => multiplyByQuantizedMultiplier(a, multiplier, shift);
-  // smallest a with v(a) >= target (v(INT32_MIN) < target <= v(INT32_MAX) checked by the caller)
+  if (!(v(INT32_MIN) < lo && v(INT32_MAX) > hi)) return null;
+  // smallest a with v(a) >= target, for v(INT32_MIN) < target <= v(INT32_MAX)
   const firstAtLeast = (target: number): number => {
     let below = INT32_MIN; // v(below) < target
     let above = INT32_MAX; // v(above) >= target
@@ -162,10 +164,9 @@ export function accumulatorClampRange(multiplier: number, shift: number, lo: num
     }
     return above;
   };
-  if (!(v(INT32_MIN) < lo && v(INT32_MAX) > hi)) return null;
   const accLo = firstAtLeast(lo);
   const accHi = firstAtLeast(hi + 1) - 1;
-  if (!(accLo > -TWO_22 && accHi < TWO_22)) return null;
+  if (!(accLo > -TWO_21 && accHi < TWO_21)) return null;
   return [accLo, accHi];
 }
 
@@ -175,18 +176,22 @@ export function accumulatorClampRange(multiplier: number, shift: number, lo: num
  * with the accumulators first rounded to the nearest integer when `round` is set (the Winograd
  * engine delivers them within its error bound, below 1/4, of the exact integers).
  *
- * The same arithmetic as multiplyByQuantizedMultiplier, with every per-channel decision taken
- * once per row, and no data-dependent branch in the fast path (conv outputs change sign and hit
- * the clamp at random, so such branches mispredict). Where the channel has an accumulator clamp
- * range (almost always):
- * - the accumulator is clamped to [accLo, accHi] (accumulatorClampRange), which also keeps
- *   |a| < 2^22; measured: cheaper than clamping the int8 result, and it spares the range test;
- * - SaturatingRoundingDoublingHighMul(a, M) is round-half-up of a * M / 2^31 (gemmlowp's nudge
- *   of 2^30, or 1 - 2^30 for negative products, then truncation), and a * M * 2^-31 + 1/2 is an
- *   exact double (|a * M| + 2^30 < 2^53), so its floor is the result exactly;
- * - RoundingDivideByPOT's threshold (mask >> 1) + (x < 0) is (mask >> 1) + (x >>> 31), and
- *   "remainder > threshold" is the sign bit of threshold - remainder.
- * Otherwise each value goes through multiplyByQuantizedMultiplier.
+ * Every per-channel decision is taken once per row, and the fast path (channels with an
+ * accumulator clamp range: all of MSRN's) has no data-dependent branch: conv outputs change sign
+ * and hit the clamp at random, so such branches mispredict. It is one floor of one exact double:
+ * - clamp a to [accLo, accHi] (accumulatorClampRange), which clamps the result exactly and keeps
+ *   |a| < 2^21; measured: cheaper than clamping the int8 result, and it spares a range test.
+ * - With e = -shift >= 1 and n = 1 when the doubling high mul is negative (else 0):
+ *   SaturatingRoundingDoublingHighMul(a, M) = floor(a M / 2^31 + 1/2) (gemmlowp's nudge of 2^30,
+ *   or 1 - 2^30 for negative products, then truncation toward zero), and
+ *   RoundingDivideByPOT(h, e) = h >> e, plus 1 when (h & mask) > mask / 2 + n,
+ *     = floor((h + 2^(e-1) - n) / 2^e)  (round half up, or half down for negative h).
+ *   With floor((floor(x) + k) / 2^e) = floor((x + k) / 2^e) for integer k:
+ *     v = floor(a M / 2^(31+e) + 1/2 + 2^-(e+1) - n 2^-e).
+ *   n may be taken as (a < 0): where h = 0 and a < 0, both choices of n give 0 (for e >= 1).
+ * - That double is exact: a M / 2^(31+e) is a power-of-two scaling of an integer below 2^52, and
+ *   the whole is an integer below 2^52 + 2^51 + 2^30 < 2^53 in units of 2^-(31+e) (e <= 21).
+ * Other channels go value by value through multiplyByQuantizedMultiplier.
  * The `round` test is hoisted out of the loops (measured: 25% of the loop's time inside it).
  */
 export function requantizeRow(
@@ -216,23 +221,20 @@ export function requantizeRow(
     }
     return;
   }
-  const exponent = -shift;
-  const mask = (1 << exponent) - 1;
-  const half = mask >> 1;
-  const scale = multiplier * TWO_MINUS_31; // exact: a power-of-two scaling of an integer
+  const scale = multiplier * POW2_NEGATIVE[31 - shift]; // M / 2^(31+e), exact
+  const halfUp = 0.5 + POW2_NEGATIVE[1 - shift]; // 1/2 + 2^-(e+1)
+  const step = POW2_NEGATIVE[-shift]; // 2^-e
   if (round) {
     for (let i = 0; i < count; i++) {
       const rounded = Math.floor(acc[accOffset + i] + 0.5);
       const a = rounded < accLo ? accLo : rounded > accHi ? accHi : rounded;
-      const high = Math.floor(a * scale + 0.5);
-      dst[dstOffset + i] = (high >> exponent) + ((half + (high >>> 31) - (high & mask)) >>> 31);
+      dst[dstOffset + i] = Math.floor(a * scale + (halfUp - ((a | 0) >>> 31) * step));
     }
   } else {
     for (let i = 0; i < count; i++) {
       const exact = acc[accOffset + i];
       const a = exact < accLo ? accLo : exact > accHi ? accHi : exact;
-      const high = Math.floor(a * scale + 0.5);
-      dst[dstOffset + i] = (high >> exponent) + ((half + (high >>> 31) - (high & mask)) >>> 31);
+      dst[dstOffset + i] = Math.floor(a * scale + (halfUp - ((a | 0) >>> 31) * step));
     }
   }
 }

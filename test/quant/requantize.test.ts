@@ -123,18 +123,23 @@ describe('requantization primitives', () => {
       const [lo, hi] = i % 3 === 0 ? [0, 255] : i % 3 === 1 ? [-128, 127] : [0, 127];
       const range = accumulatorClampRange(multiplier, shift, lo, hi);
       if (!range) {
-        // only where the fast path cannot hold: a range reaching 2^22, or a shift outside it
-        const wide = Math.abs((hi + 1) * 2 ** (31 - shift)) / multiplier >= 2 ** 21;
-        expect(multiplier === 0 || shift > 0 || shift <= -31 || wide).toBe(true);
+        // only where the fast path cannot hold: a range reaching 2^21, or a shift outside [-21, -1]
+        const wide = Math.max(Math.abs(lo), hi + 1) * 2 ** (31 - shift) / multiplier >= 2 ** 20;
+        expect(multiplier === 0 || shift > -1 || shift < -21 || wide).toBe(true);
         continue;
       }
       const [accLo, accHi] = range;
       const v = (a: number) => multiplyByQuantizedMultiplierReference(a, multiplier, shift);
       expect([v(accLo - 1) < lo, v(accLo), v(accHi), v(accHi + 1) > hi]).toEqual([true, lo, hi, true]);
-      expect(Math.max(-accLo, accHi)).toBeLessThan(2 ** 22);
+      expect(Math.max(-accLo, accHi)).toBeLessThan(2 ** 21);
     }
     expect(accumulatorClampRange(2 ** 30, 1, 0, 127)).toBeNull(); // real multiplier above 1
-    expect(accumulatorClampRange(0, 0, 0, 127)).toBeNull();
-    expect(accumulatorClampRange(2 ** 30, -31, 0, 127)).toBeNull();
+    expect(accumulatorClampRange(2 ** 30, 0, 0, 127)).toBeNull(); // e = 0: the formula needs e >= 1
+    expect(accumulatorClampRange(0, -5, 0, 127)).toBeNull();
+    expect(accumulatorClampRange(2 ** 30, -22, 0, 127)).toBeNull();
+    expect(accumulatorClampRange(2 ** 30, -21, 0, 127)).toBeNull(); // 127 needs a up to ~2^29
+    // M = 2^30, e = 9: v(a) = round(a / 1024), ties away from zero after the high mul's a / 2:
+    // v(-512) = round(-0.5) = -1, v(-511) = 0; v(130558) = 127, v(130559): 65280 / 512 = 127.5 -> 128
+    expect(accumulatorClampRange(2 ** 30, -9, 0, 127)).toEqual([-511, 130558]);
   });
 });
