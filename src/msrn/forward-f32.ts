@@ -4,6 +4,7 @@ import { add } from '../ops/elementwise.js';
 import { meanShift } from '../ops/mean-shift.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
 import { MsrnModelF32 } from './model-f32.js';
+import { runFusedTailF32 } from './fused-tail.js';
 
 /**
  * The fp32 MSRN forward pass, the official graph (MIVRC/MSRN-PyTorch):
@@ -22,6 +23,10 @@ import { MsrnModelF32 } from './model-f32.js';
  * in docs/INT8.md: input, head, body.b.conv_3_1 ... body.b.cat1 ... body.b.confusion, body.b,
  * features, tail.0, tail.1, tail.2.<i>, tail.3, output). Calibration and the int8 report use it.
  * The tensor is only valid during the call: later layers may reuse its memory.
+ *
+ * Without an observer, the last upsampler stage, tail.3 and add_mean run folded into one conv at
+ * LR (fused-tail.ts: same result up to float rounding, a fraction of the work); with one, they
+ * run as the official graph, since the observer wants their intermediates.
  */
 export type ForwardObserver = (name: string, tensor: Tensor<Float32Array>) => void;
 
@@ -73,7 +78,9 @@ export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, obs
   conv2dF32(fused, model.tailConv, current, false);
   observe?.('tail.1', current);
 
-  for (const stage of model.upsampler) {
+  // the stages before the last one always run as they are; the last one too when observed
+  const unfolded = observe ? model.upsampler : model.upsampler.slice(0, -1);
+  for (const stage of unfolded) {
     const f = stage.factor;
     const expanded = zerosF32(f * f * n, current.height, current.width);
     conv2dF32(current, stage.conv, expanded, false);
@@ -82,6 +89,7 @@ export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, obs
     observe?.(stage.prefix, shuffled);
     current = shuffled;
   }
+  if (!observe) return runFusedTailF32(current, model.fusedTail);
 
   const output = zerosF32(3, current.height, current.width);
   conv2dF32(current, model.outputConv, output, false);

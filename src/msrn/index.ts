@@ -7,6 +7,8 @@ export type { WeightBlob } from './weights-blob.js';
 export { loadModelF32, buildModelF32 } from './model-f32.js';
 export type { MsrnModelF32, MsrnBlockF32, MeanShiftWeights } from './model-f32.js';
 export { forwardF32 } from './forward-f32.js';
+export { fuseTailF32, runFusedTailF32 } from './fused-tail.js';
+export type { FusedTailF32, TailWeights } from './fused-tail.js';
 export type { ForwardObserver } from './forward-f32.js';
 export { planTiles, cropTensor, tileInput, tileCore, pasteTile, forwardTiled, forEachCoreRow } from './tiling.js';
 export type { Tile } from './tiling.js';

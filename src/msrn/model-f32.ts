@@ -1,6 +1,7 @@
 import { PackedConv2dF32, packConv2dF32 } from '../ops/conv2d-f32.js';
 import { MsrnConfig, upsamplerStages } from './config.js';
 import { WeightBlob, readWeightBlob } from './weights-blob.js';
+import { FusedTailF32, fuseTailF32 } from './fused-tail.js';
 
 /** MSRN's fp32 weights, repacked once for the fast kernels (see conv2d-f32.ts). */
 export interface MsrnBlockF32 {
@@ -28,6 +29,8 @@ export interface MsrnModelF32 {
   readonly upsampler: readonly { readonly factor: 2 | 3; readonly prefix: string; readonly conv: PackedConv2dF32 }[];
   readonly outputConv: PackedConv2dF32; // tail.3
   readonly addMean: MeanShiftWeights;
+  /** the last upsampler stage, tail.3 and add_mean folded into one LR conv (fused-tail.ts) */
+  readonly fusedTail: FusedTailF32;
 }
 
 export function loadModelF32(bytes: Uint8Array): MsrnModelF32 {
@@ -45,6 +48,21 @@ export function buildModelF32(blob: WeightBlob): MsrnModelF32 {
     packConv2dF32(tensor(`${prefix}.weight`), tensor(`${prefix}.bias`), cout, cin, k);
   const n = config.nFeats;
   const c = config.nColors;
+  const stages = upsamplerStages(config.scale);
+  const last = stages[stages.length - 1];
+  const fusedTail = fuseTailF32(
+    {
+      upsamplerWeight: tensor(`${last.prefix}.weight`),
+      upsamplerBias: tensor(`${last.prefix}.bias`),
+      outputConvWeight: tensor('tail.3.weight'),
+      outputConvBias: tensor('tail.3.bias'),
+      addMeanWeight: tensor('add_mean.weight'),
+      addMeanBias: tensor('add_mean.bias'),
+    },
+    last.factor,
+    n,
+    c,
+  );
   return {
     config,
     checksum: blob.checksum,
@@ -59,12 +77,13 @@ export function buildModelF32(blob: WeightBlob): MsrnModelF32 {
     })),
     fusion: conv('tail.0', n, n * (config.nBlocks + 1), 1),
     tailConv: conv('tail.1', n, n, 3),
-    upsampler: upsamplerStages(config.scale).map((stage) => ({
+    upsampler: stages.map((stage) => ({
       factor: stage.factor,
       prefix: stage.prefix,
       conv: conv(stage.prefix, stage.factor * stage.factor * n, n, 3),
     })),
     outputConv: conv('tail.3', c, n, 3),
     addMean: { weight: tensor('add_mean.weight'), bias: tensor('add_mean.bias') },
+    fusedTail,
   };
 }

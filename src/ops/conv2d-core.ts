@@ -45,8 +45,8 @@ export type RowEpilogue = (acc: Float64Array, stride: number, co0: number, lanes
 
 /** Repack PyTorch-layout [Cout, Cin, K, K] weights (fp32, or int8 with int32 bias). Done once, at model load. */
 export function packConv2d(
-  weight: Float32Array | Int8Array,
-  bias: Float32Array | Int32Array,
+  weight: Float32Array | Float64Array | Int8Array,
+  bias: Float32Array | Float64Array | Int32Array,
   outChannels: number,
   inChannels: number,
   kernelSize: number,

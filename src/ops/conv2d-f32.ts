@@ -26,8 +26,8 @@ export interface PackConv2dF32Options {
 }
 
 export function packConv2dF32(
-  weight: Float32Array,
-  bias: Float32Array,
+  weight: Float32Array | Float64Array,
+  bias: Float32Array | Float64Array,
   outChannels: number,
   inChannels: number,
   kernelSize: number,

@@ -82,8 +82,8 @@ export interface PackedWinograd {
 
 /** Transform PyTorch-layout [Cout, Cin, r, r] weights once, at model load. */
 export function packWinograd(
-  weight: Float32Array | Int8Array,
-  bias: Float32Array | Int32Array,
+  weight: Float32Array | Float64Array | Int8Array,
+  bias: Float32Array | Float64Array | Int32Array,
   outChannels: number,
   inChannels: number,
   kernelSize: number,

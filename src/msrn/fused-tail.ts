@@ -1,0 +1,196 @@
+import { Tensor, zerosF32 } from '../tensor/tensor.js';
+import { PackedConv2dF32, conv2dF32, packConv2dF32 } from '../ops/conv2d-f32.js';
+import { pixelShuffle } from '../ops/pixel-shuffle.js';
+
+/**
+ * The fp32 tail after the last upsampler stage, folded into one conv at LR.
+ *
+ * The official tail ends with  conv3x3 (n -> n f^2)  ->  PixelShuffle(f)  ->  conv3x3 (n -> 3, at
+ * HR)  ->  add_mean (1x1, 3 -> 3): linear maps with no activation between them. An HR output
+ * pixel (f Y + dy, f X + dx) reads HR rows f Y + dy - 1 .. f Y + dy + 1, which come from LR rows
+ * Y - 1 .. Y + 1, each made from LR input rows one further out: so the whole composition is a
+ * 5x5 conv at LR from n channels to 3 f^2 "phase" channels (co f^2 + dy f + dx), followed by
+ * PixelShuffle(f). For the model card's x2 that is 16 -> 12 channels at LR instead of 16 -> 64
+ * at LR plus 16 -> 3 at HR. Measured on a 270x480 frame, one thread: 208 ms for the four
+ * layers as they were, 61 ms folded (frame 1.15 -> 1.02 s).
+ *
+ * One thing differs at the image border. The HR conv pads the HR tensor with zeros; the folded
+ * conv instead sees what the upsampler conv would give one LR pixel beyond the border (its bias,
+ * plus what the zero-padded input lets through). So each HR output pixel on the border ring
+ * gets those out-of-image neighbours' contributions subtracted again (correctBorder): they are
+ * computed directly from the upsampler weights, for the ring of HR positions around the image
+ * only (about 3,000 positions for a 270x480 frame).
+ *
+ * Only the fp32 path folds: the int8 graph rounds the upsampler output to int8 before the HR
+ * conv, so there is nothing linear to fold. The result equals the unfolded tail up to float
+ * rounding (tested against it on random weights and shapes, and against PyTorch through the
+ * golden fixtures).
+ */
+export interface FusedTailF32 {
+  /** the last upsampler stage's factor f */
+  readonly factor: number;
+  /** n: channels into the last upsampler conv */
+  readonly inChannels: number;
+  readonly colors: number;
+  /** n -> colors f^2, 5x5 at LR, then PixelShuffle(f) gives the final image */
+  readonly conv: PackedConv2dF32;
+  /** the last upsampler conv, [n f^2][n][3][3] and [n f^2], for the values beyond the border */
+  readonly upsamplerWeight: Float64Array;
+  readonly upsamplerBias: Float64Array;
+  /** add_mean after the HR conv, without biases: [colors][n][3][3] */
+  readonly outputWeight: Float64Array;
+}
+
+/** Weights as stored (PyTorch layout); add_mean's is [colors][colors] (a 1x1 conv). */
+export interface TailWeights {
+  readonly upsamplerWeight: Float32Array;
+  readonly upsamplerBias: Float32Array;
+  readonly outputConvWeight: Float32Array;
+  readonly outputConvBias: Float32Array;
+  readonly addMeanWeight: Float32Array;
+  readonly addMeanBias: Float32Array;
+}
+
+export function fuseTailF32(weights: TailWeights, factor: number, inChannels: number, colors: number): FusedTailF32 {
+  const f = factor;
+  const n = inChannels;
+  const phases = f * f;
+  const { upsamplerWeight: up, upsamplerBias: upBias, outputConvWeight: hr, outputConvBias: hrBias, addMeanWeight: am, addMeanBias: amBias } = weights;
+  if (up.length !== n * phases * n * 9 || upBias.length !== n * phases || hr.length !== colors * n * 9 || hrBias.length !== colors) {
+    throw new RangeError(`fuseTailF32: weights do not match n = ${n}, factor ${f}, ${colors} colors`);
+  }
+  if (am.length !== colors * colors || amBias.length !== colors) throw new RangeError(`fuseTailF32: add_mean must be ${colors}x${colors}`);
+
+  // add_mean after the HR conv: one 3x3 conv n -> colors
+  const outputWeight = new Float64Array(colors * n * 9);
+  const outputBias = new Float64Array(colors);
+  for (let co = 0; co < colors; co++) {
+    outputBias[co] = amBias[co];
+    for (let j = 0; j < colors; j++) {
+      outputBias[co] += am[co * colors + j] * hrBias[j];
+      for (let i = 0; i < n * 9; i++) outputWeight[co * n * 9 + i] += am[co * colors + j] * hr[j * n * 9 + i];
+    }
+  }
+
+  // The folded 5x5 conv: phase (dy, dx) of output color co, LR tap (oy, ox) in -2..2.
+  const outChannels = colors * phases;
+  const weight = new Float64Array(outChannels * n * 25);
+  const bias = new Float64Array(outChannels);
+  for (let co = 0; co < colors; co++) {
+    for (let dy = 0; dy < f; dy++) {
+      for (let dx = 0; dx < f; dx++) {
+        const oc = co * phases + dy * f + dx;
+        bias[oc] = outputBias[co];
+        for (let ty = -1; ty <= 1; ty++) {
+          // HR row f Y + dy + ty is phase py of LR row Y + ly
+          const ly = Math.floor((dy + ty) / f);
+          const py = dy + ty - ly * f;
+          for (let tx = -1; tx <= 1; tx++) {
+            const lx = Math.floor((dx + tx) / f);
+            const px = dx + tx - lx * f;
+            for (let c = 0; c < n; c++) {
+              const t = outputWeight[(co * n + c) * 9 + (ty + 1) * 3 + (tx + 1)];
+              const uc = c * phases + py * f + px; // the upsampler channel behind that HR pixel
+              bias[oc] += t * upBias[uc];
+              for (let ci = 0; ci < n; ci++) {
+                for (let ky = 0; ky < 3; ky++) {
+                  for (let kx = 0; kx < 3; kx++) {
+                    const oy = ly + ky - 1;
+                    const ox = lx + kx - 1;
+                    weight[((oc * n + ci) * 5 + oy + 2) * 5 + ox + 2] += t * up[((uc * n + ci) * 3 + ky) * 3 + kx];
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return {
+    factor: f,
+    inChannels: n,
+    colors,
+    conv: packConv2dF32(weight, bias, outChannels, n, 5),
+    upsamplerWeight: Float64Array.from(up),
+    upsamplerBias: Float64Array.from(upBias),
+    outputWeight,
+  };
+}
+
+/** The final image (colors, f H, f W) from the input of the last upsampler conv (n, H, W). */
+export function runFusedTailF32(input: Tensor<Float32Array>, tail: FusedTailF32): Tensor<Float32Array> {
+  const f = tail.factor;
+  const { height, width } = input;
+  const phases = zerosF32(tail.colors * f * f, height, width);
+  conv2dF32(input, tail.conv, phases, false);
+  const output = zerosF32(tail.colors, height * f, width * f);
+  pixelShuffle(phases, f, output);
+  correctBorder(input, tail, output);
+  return output;
+}
+
+/**
+ * Takes back, on the HR border ring, what the folded conv added for HR positions outside the
+ * image: for each such position q, the upsampler's output there (computed directly, zero
+ * padding) through the taps of the HR conv that reach q from inside.
+ */
+function correctBorder(input: Tensor<Float32Array>, tail: FusedTailF32, output: Tensor<Float32Array>): void {
+  const { factor: f, inChannels: n, colors, upsamplerWeight: up, upsamplerBias: upBias, outputWeight } = tail;
+  const { height, width } = input;
+  const src = input.data;
+  const plane = height * width;
+  const outHeight = height * f;
+  const outWidth = width * f;
+  const outPlane = outHeight * outWidth;
+  const dst = output.data;
+  const beyond = new Float64Array(n); // the upsampler's n channels at one outside HR position
+
+  const visit = (qy: number, qx: number) => {
+    // LR pixel (Y, X) and phase (py, px) of HR position (qy, qx); floor division for -1
+    const Y = Math.floor(qy / f);
+    const X = Math.floor(qx / f);
+    const py = qy - Y * f;
+    const px = qx - X * f;
+    for (let c = 0; c < n; c++) {
+      const uc = c * f * f + py * f + px;
+      let s = upBias[uc];
+      for (let ci = 0; ci < n; ci++) {
+        for (let ky = 0; ky < 3; ky++) {
+          const y = Y + ky - 1;
+          if (y < 0 || y >= height) continue;
+          for (let kx = 0; kx < 3; kx++) {
+            const x = X + kx - 1;
+            if (x < 0 || x >= width) continue;
+            s += up[((uc * n + ci) * 3 + ky) * 3 + kx] * src[ci * plane + y * width + x];
+          }
+        }
+      }
+      beyond[c] = s;
+    }
+    // every inside HR pixel p = q - (ty, tx) whose 3x3 window reaches q
+    for (let ty = -1; ty <= 1; ty++) {
+      const y = qy - ty;
+      if (y < 0 || y >= outHeight) continue;
+      for (let tx = -1; tx <= 1; tx++) {
+        const x = qx - tx;
+        if (x < 0 || x >= outWidth) continue;
+        const tap = (ty + 1) * 3 + (tx + 1);
+        for (let co = 0; co < colors; co++) {
+          let s = 0;
+          for (let c = 0; c < n; c++) s += outputWeight[(co * n + c) * 9 + tap] * beyond[c];
+          dst[co * outPlane + y * outWidth + x] -= s;
+        }
+      }
+    }
+  };
+  // the ring of HR positions just outside the image, each once (corners included)
+  for (let qx = -1; qx <= outWidth; qx++) {
+    visit(-1, qx);
+    visit(outHeight, qx);
+  }
+  for (let qy = 0; qy < outHeight; qy++) {
+    visit(qy, -1);
+    visit(qy, outWidth);
+  }
+}
