@@ -306,25 +306,32 @@ async function benchNetwork(m: BenchModels, jitWarm: boolean): Promise<NetworkRe
     { run: 'upscale(), PNG in and out', precision: 'int8', threads: 1, note: 'decode + blob load + forward + encode, as the CLI' },
   ];
   const threads = Math.max(2, cpus().length);
+  const timingOptions = {
+    rounds: quick ? 1 : Math.max(3, rounds),
+    iterations: 1,
+    // After the kernel section the conv code is JIT-compiled already; a warm-up frame would
+    // only add ~30 s. Alone (--only network), one warm-up frame per task.
+    warmupIterations: jitWarm ? 0 : 1,
+  };
+  // The 1-thread runs first, with no worker pool alive: measured, idle pool workers still
+  // cleaning up after their last frame slowed a 1-thread forward interleaved with them by 15%.
+  const timings = await timeInterleaved(tasks, { ...timingOptions, onRound: (r, n) => progress(`network, 1 thread: round ${r}/${n}`) });
   const closers: (() => Promise<void>)[] = [];
+  const poolTasks: TimedTask[] = [];
   for (const precision of ['fp32', 'int8'] as const) {
     const runner = await createThreadedForward(m, frame, precision, threads);
     const name = `forward ${precision} x${threads}`;
     if (runner) {
-      tasks.push({ name, fn: () => runner.run(), async: true });
+      poolTasks.push({ name, fn: () => runner.run(), async: true });
       closers.push(() => runner.close());
     }
     rows.push({ run: 'forward', precision, threads, note: runner ? 'worker pool' : THREADS_PENDING });
   }
   try {
-    const timings = await timeInterleaved(tasks, {
-      rounds: quick ? 1 : Math.max(3, rounds),
-      iterations: 1,
-      // After the kernel section the conv code is JIT-compiled already; a warm-up frame would
-      // only add ~30 s. Alone (--only network), one warm-up frame per task.
-      warmupIterations: jitWarm ? 0 : 1,
-      onRound: (r, n) => progress(`network: round ${r}/${n}`),
-    });
+    if (poolTasks.length) {
+      const poolTimings = await timeInterleaved(poolTasks, { ...timingOptions, onRound: (r, n) => progress(`network, ${threads} threads: round ${r}/${n}`) });
+      for (const [name, t] of poolTimings) timings.set(name, t);
+    }
     return rows.map((row, i) => {
       const name = i < 4 ? tasks[i].name : `forward ${row.precision} x${row.threads}`;
       const t = timings.get(name);
@@ -443,7 +450,7 @@ async function main(): Promise<void> {
       ['l', 'l', 'r', 'r', 'r', 'r', 'l'],
     );
     sections.push(
-      `## Whole network, ${H}x${W} frame\n\neffective GFLOP/s = 2 x ${models.macsPerPixel.toLocaleString('en-US')} x ${pixels.toLocaleString('en-US')} pixels / time (${fmt(frameGflop, 2)} GFLOP; the int8 row counts the same ops). Round spread: (max - min) of the per-round medians / median. Load: ${contentionNote(others, 1)}.\n\n${table}`,
+      `## Whole network, ${H}x${W} frame\n\neffective GFLOP/s = 2 x ${models.macsPerPixel.toLocaleString('en-US')} x ${pixels.toLocaleString('en-US')} pixels / time (${fmt(frameGflop, 2)} GFLOP; the int8 row counts the same ops). The 1-thread runs are timed (interleaved) before the worker pools start, then the pools (interleaved). Round spread: (max - min) of the per-round medians / median. Load: ${contentionNote(others, 1)}.\n\n${table}`,
     );
     console.log(sections[sections.length - 1] + '\n');
   }
