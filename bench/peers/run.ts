@@ -6,7 +6,8 @@
  * same 270x480 frame go through msrn-ts (fp32 and int8, 1 thread), onnxruntime-node (1 and 2
  * threads), onnxruntime-web (wasm), tfjs-backend-wasm, tfjs-backend-cpu and PyTorch. Every
  * output is checked against msrn-ts fp32 (max abs difference on the 0..255 output); times are
- * medians of interleaved rounds (tinybench, task order rotated each round).
+ * medians of interleaved rounds (tinybench, task order rotated each round), the 1-thread engines
+ * and the multi-threaded ones timed as two separate groups.
  *
  * Options (after `npm run bench:peers --`):
  *   --rounds N       interleaved rounds (default 3; tfjs-backend-cpu runs in the first only)
@@ -24,7 +25,7 @@ import { join } from 'node:path';
 import { Tensor, forwardF32, forwardInt8, readWeightBlob } from 'msrn-ts/core';
 import { FRAME_HEIGHT, FRAME_WIDTH, argNumber, argValue, buildModels, syntheticFrame } from '../lib/setup.js';
 import { THREADS_PENDING, createThreadedForward } from '../lib/threads.js';
-import { TimedTask, timeInterleaved } from '../lib/timing.js';
+import { TimedTask, Timing, timeInterleaved } from '../lib/timing.js';
 import { Bar, CpuMeter, barChartSvg, fmt, isoDay, machineHeader, machineInfo, markdownTable, round, writeResult } from '../lib/report.js';
 import { Engine, EngineOrSkip, Frame, exportOnnx, onnxruntimeNode, onnxruntimeWeb, pytorch, tfjs, writeRawInput } from './engines.js';
 
@@ -154,12 +155,24 @@ async function main(): Promise<void> {
       },
     }));
     const meter = new CpuMeter();
-    const timings = await timeInterleaved(tasks, {
-      rounds,
-      iterations: 1,
-      warmupIterations: 0,
-      onRound: (r, n) => log(`round ${r}/${n}`),
-    });
+    // 1-thread engines first, then the multi-threaded ones, each group interleaved: measured in
+    // the main bench, a worker pool interleaved with 1-thread runs slowed them by 15% (its idle
+    // workers still clean up after their last frame), and native thread pools spin after a run.
+    const threadsOf = new Map(timed.map((e) => [label(e), e.threads]));
+    const timings = new Map<string, Timing>();
+    for (const [group, groupTasks] of [
+      ['1 thread', tasks.filter((t) => threadsOf.get(t.name) === 1)],
+      ['several threads', tasks.filter((t) => threadsOf.get(t.name) !== 1)],
+    ] as const) {
+      if (!groupTasks.length) continue;
+      const groupTimings = await timeInterleaved(groupTasks, {
+        rounds,
+        iterations: 1,
+        warmupIterations: 0,
+        onRound: (r, n) => log(`${group}: round ${r}/${n}`),
+      });
+      for (const [name, t] of groupTimings) timings.set(name, t);
+    }
     const others = meter.otherCores();
     for (const e of engines) await e.close?.();
 
@@ -197,7 +210,7 @@ async function main(): Promise<void> {
       machineHeader(machine),
       `- model: MSRN n_feats ${models.config.nFeats}, n_blocks ${models.config.nBlocks}, x${models.config.scale}; weights: ${models.source}`,
       `- frame: ${H}x${W} LR -> ${H * models.config.scale}x${W * models.config.scale}, ${fmt(gflop, 2)} GFLOP (2 x ${models.macsPerPixel.toLocaleString('en-US')} MACs x ${(H * W).toLocaleString('en-US')} pixels)${quick ? ' (--quick: a small frame, numbers not comparable)' : ''}`,
-      `- method: same weights and input everywhere; ${rounds} interleaved rounds, median; ms/frame is the forward call (input tensor in, output data out), not model loading; max abs diff: against msrn-ts fp32, on the raw output (it spans ${fmt(refMin, 1)}..${fmt(refMax, 1)} of 0..255)`,
+      `- method: same weights and input everywhere; ${rounds} interleaved rounds, median (1-thread engines and multi-threaded ones in separate groups); ms/frame is the forward call (input tensor in, output data out), not model loading; max abs diff: against msrn-ts fp32, on the raw output (it spans ${fmt(refMin, 1)}..${fmt(refMax, 1)} of 0..255)`,
       `- load during the timed rounds: other processes kept ${fmt(others, 2)} of ${machine.cores} cores busy on average (this counts the PyTorch subprocesses too); the 2-thread rows compete with them for a core, so they understate what 2 free cores give`,
       `- reproduce: \`${reproduce}\``,
     ].join('\n');
