@@ -54,9 +54,7 @@ export async function calibrateFolder(folder: string, options: CalibrateOptions 
       for (const path of files) {
         const image = calibrationTensor(await readImageFile(path), options.size);
         const job = pool
-          .run<PartialCalibration>(owner, { kind: 'calibrate', method, height: image.height, width: image.width, image: image.data }, [
-            image.data.buffer as ArrayBuffer,
-          ])
+          .run<PartialCalibration>(owner, { kind: 'calibrate', method, height: image.height, width: image.width, image: image.data })
           .then((stats) => {
             calibrator.merge(stats);
             options.onImage?.(++done, files.length, path);

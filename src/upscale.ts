@@ -171,7 +171,7 @@ async function upscaleTiles(
     await Promise.all(
       tiles.map(async (tile) => {
         const input = tileInput(rgb, tile).data;
-        const core = await pool.run<Float32Array | Uint8Array>(owner, { kind: 'tile', tile, input }, [input.buffer as ArrayBuffer]);
+        const core = await pool.run<Float32Array | Uint8Array>(owner, { kind: 'tile', tile, input });
         throwIfAborted(call.signal);
         paste(tile, core);
         progress();

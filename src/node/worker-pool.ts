@@ -9,7 +9,6 @@ import type { ModelWorkerData, WorkerJob, WorkerReply } from './model-worker.js'
 interface Pending {
   readonly id: number;
   readonly job: WorkerJob;
-  readonly transfer: ArrayBuffer[];
   readonly owner: object;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
@@ -39,11 +38,14 @@ export class WorkerPool {
     }
   }
 
-  /** Queue a job; `transfer` lists the buffers it hands over (they become unusable here). */
-  run<R>(owner: object, job: WorkerJob, transfer: ArrayBuffer[] = []): Promise<R> {
+  /**
+   * Queue a job. Its buffers are copied to the worker, never transferred: see model-worker.ts
+   * for why no ArrayBuffer may ever be detached in a thread that runs the kernels.
+   */
+  run<R>(owner: object, job: WorkerJob): Promise<R> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, job, transfer, owner, resolve: resolve as (r: unknown) => void, reject });
+      this.queue.push({ id: this.nextId++, job, owner, resolve: resolve as (r: unknown) => void, reject });
       this.dispatch();
     });
   }
@@ -70,7 +72,7 @@ export class WorkerPool {
       const pending = this.queue.shift()!;
       this.running.set(worker, pending);
       worker.ref(); // busy workers keep the process alive until their job is done
-      worker.postMessage({ id: pending.id, job: pending.job }, pending.transfer);
+      worker.postMessage({ id: pending.id, job: pending.job });
     }
   }
 
