@@ -8,11 +8,13 @@
  * see, so the few API members used here are declared locally (Ort, Tf below).
  */
 import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Tensor, WeightBlob, expectedTensors, upsamplerStages } from 'msrn-ts/core';
 import { REPO_ROOT } from '../lib/setup.js';
+import type { WasmWorkerData, WasmWorkerReply } from './wasm-worker.js';
 
 export interface RunResult {
   /** (3, H*scale, W*scale) CHW; u8 for msrn-ts int8 */
@@ -339,6 +341,56 @@ export function pytorch(python: string, blobPath: string, inputPath: string, out
     detail: `torch ${version}, own timing of the forward call (subprocess; warm-up run inside it)`,
     warmup: async () => {},
     run,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly peers, each in its own worker thread (wasm-worker.ts says why)
+
+export async function wasmPeerInWorker(kind: WasmWorkerData['kind'], onnx: string | Skip, weights: Uint8Array, frame: Frame): Promise<EngineOrSkip> {
+  const { height, width, data } = frame.input;
+  const workerData: WasmWorkerData = { kind, onnx, weights, input: { height, width, data }, scale: frame.scale };
+  const worker = new Worker(new URL('./wasm-worker.js', import.meta.url), { workerData });
+  let waiting: ((reply: WasmWorkerReply) => void) | undefined;
+  let failure: Error | undefined;
+  worker.on('message', (reply: WasmWorkerReply) => waiting?.(reply));
+  worker.on('error', (error) => {
+    failure = error;
+    waiting?.({ type: 'error', message: error.message });
+  });
+  const next = () =>
+    new Promise<WasmWorkerReply>((resolve) => {
+      if (failure) resolve({ type: 'error', message: failure.message });
+      waiting = resolve;
+    });
+  const request = async (what: 'warmup' | 'run' | 'close', expected: WasmWorkerReply['type']): Promise<WasmWorkerReply> => {
+    const reply = next();
+    worker.postMessage(what);
+    const answer = await reply;
+    if (answer.type === 'error') throw new Error(`${kind} (worker): ${answer.message}`);
+    if (answer.type !== expected) throw new Error(`${kind} (worker): expected '${expected}', got '${answer.type}'`);
+    return answer;
+  };
+  const first = await next();
+  if (first.type !== 'ready') {
+    await worker.terminate();
+    if (first.type === 'skipped') return { engine: first.engine, threads: first.threads, skipped: first.skipped };
+    throw new Error(first.type === 'error' ? first.message : `unexpected '${first.type}' from the ${kind} worker`);
+  }
+  return {
+    engine: first.engine,
+    threads: first.threads,
+    detail: `${first.detail}; in a worker thread, own timing of the call`,
+    maxRounds: first.maxRounds,
+    warmup: async () => void (await request('warmup', 'done')),
+    run: async () => {
+      const answer = (await request('run', 'result')) as Extract<WasmWorkerReply, { type: 'result' }>;
+      return { output: answer.output, ms: answer.ms };
+    },
+    close: async () => {
+      await request('close', 'closed');
+      await worker.terminate();
+    },
   };
 }
 

@@ -27,7 +27,7 @@ import { FRAME_HEIGHT, FRAME_WIDTH, argNumber, argValue, buildModels, syntheticF
 import { THREADS_PENDING, createThreadedForward } from '../lib/threads.js';
 import { TimedTask, Timing, timeInterleaved } from '../lib/timing.js';
 import { Bar, CpuMeter, barChartSvg, fmt, isoDay, machineHeader, machineInfo, markdownTable, round, writeResult } from '../lib/report.js';
-import { Engine, EngineOrSkip, Frame, exportOnnx, onnxruntimeNode, onnxruntimeWeb, pytorch, tfjs, writeRawInput } from './engines.js';
+import { Engine, EngineOrSkip, Frame, exportOnnx, onnxruntimeNode, pytorch, tfjs, wasmPeerInWorker, writeRawInput } from './engines.js';
 
 const quick = process.argv.includes('--quick');
 const rounds = argNumber('rounds', quick ? 1 : 3);
@@ -121,9 +121,11 @@ async function main(): Promise<void> {
     };
     candidates.push(await tryEngine('onnxruntime-node', 1, () => onnxruntimeNode(onnx, frame, 1)));
     candidates.push(await tryEngine('onnxruntime-node', 2, () => onnxruntimeNode(onnx, frame, 2)));
-    candidates.push(await tryEngine('onnxruntime-web (wasm)', 1, () => onnxruntimeWeb(onnx, frame)));
+    // The wasm peers run in worker threads: a wasm module in this thread would slow the pure-JS
+    // engines here by 15-40% (wasm-worker.ts says why).
+    candidates.push(await tryEngine('onnxruntime-web (wasm)', 1, () => wasmPeerInWorker('onnxruntime-web', onnx, models.fp32Bytes, frame)));
+    candidates.push(await tryEngine('tfjs-backend-wasm', 1, () => wasmPeerInWorker('tfjs-backend-wasm', onnx, models.fp32Bytes, frame)));
     const warmupFrame = syntheticFrame(24, 24, 3);
-    candidates.push(await tryEngine('tfjs-backend-wasm', 1, () => tfjs('wasm', blob, frame, warmupFrame)));
     candidates.push(await tryEngine('tfjs-backend-cpu', 1, () => tfjs('cpu', blob, frame, warmupFrame)));
     const torchOut = join(work, 'torch-out.f32');
     candidates.push(await tryEngine('PyTorch (CPU)', 1, () => pytorch(python, blobPath, inputPath, torchOut, frame, 1)));
