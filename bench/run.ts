@@ -313,8 +313,10 @@ async function benchNetwork(m: BenchModels, jitWarm: boolean): Promise<NetworkRe
     // only add ~30 s. Alone (--only network), one warm-up frame per task.
     warmupIterations: jitWarm ? 0 : 1,
   };
-  // The 1-thread runs first, with no worker pool alive: measured, idle pool workers still
-  // cleaning up after their last frame slowed a 1-thread forward interleaved with them by 15%.
+  // The 1-thread runs first, then the pools: nothing a multi-threaded run leaves behind can land
+  // on a 1-thread run. (Interleaved, the pool used to slow 1-thread frames by 15%: it transferred
+  // buffers, which slows every later typed-array access in the thread, see model-worker.ts; it
+  // copies now, and interleaved they measure the same, 1,048 ms.)
   const timings = await timeInterleaved(tasks, { ...timingOptions, onRound: (r, n) => progress(`network, 1 thread: round ${r}/${n}`) });
   const closers: (() => Promise<void>)[] = [];
   const poolTasks: TimedTask[] = [];

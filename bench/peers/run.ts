@@ -157,9 +157,9 @@ async function main(): Promise<void> {
       },
     }));
     const meter = new CpuMeter();
-    // 1-thread engines first, then the multi-threaded ones, each group interleaved: measured in
-    // the main bench, a worker pool interleaved with 1-thread runs slowed them by 15% (its idle
-    // workers still clean up after their last frame), and native thread pools spin after a run.
+    // 1-thread engines first, then the multi-threaded ones, each group interleaved, so that
+    // nothing a multi-threaded run leaves behind (threads still spinning or cleaning up) can land
+    // on a 1-thread run.
     const threadsOf = new Map(timed.map((e) => [label(e), e.threads]));
     const timings = new Map<string, Timing>();
     for (const [group, groupTasks] of [
