@@ -13,6 +13,18 @@ import { rng } from '../helpers/random.js';
 const random = rng(99);
 const int8 = (count: number, lo = -127) => Int8Array.from({ length: count }, () => lo + Math.floor(random() * (128 - lo)));
 
+/** Per-channel TFLite multipliers and shifts for real scales spread over exp(-maxLog) .. 1. */
+function randomRequantization(channels: number, maxLog: number): { multiplier: Int32Array; shift: Int32Array } {
+  const multiplier = new Int32Array(channels);
+  const shift = new Int32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const q = quantizeMultiplier(Math.exp(-random() * maxLog));
+    multiplier[c] = q.multiplier;
+    shift[c] = q.shift;
+  }
+  return { multiplier, shift };
+}
+
 describe('conv2dI8 (fast) equals the reference bit for bit', () => {
   const cases: [number, number, number, number, number][] = [
     [1, 1, 3, 1, 1],
@@ -32,13 +44,7 @@ describe('conv2dI8 (fast) equals the reference bit for bit', () => {
         const input = new Tensor(cin, h, w, int8(cin * h * w));
         const weight = int8(cout * cin * k * k);
         const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 200000));
-        const multiplier = new Int32Array(cout);
-        const shift = new Int32Array(cout);
-        for (let c = 0; c < cout; c++) {
-          const m = quantizeMultiplier(Math.exp(-random() * 12));
-          multiplier[c] = m.multiplier;
-          shift[c] = m.shift;
-        }
+        const { multiplier, shift } = randomRequantization(cout, 12);
         const expected = zerosI8(cout, h, w);
         conv2dI8Reference(input, weight, bias, multiplier, shift, lo, hi, expected, k);
         const pairs = packConv2dI8Pairs(weight, bias, cout, cin, k);
@@ -87,13 +93,7 @@ describe('conv2dI8 (fast) equals the reference bit for bit', () => {
       const weight = int8(cout * cin);
       weight[trial % weight.length] = 0;
       const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 40000));
-      const multiplier = new Int32Array(cout);
-      const shift = new Int32Array(cout);
-      for (let c = 0; c < cout; c++) {
-        const q = quantizeMultiplier(Math.exp(-random() * 9));
-        multiplier[c] = q.multiplier;
-        shift[c] = q.shift;
-      }
+      const { multiplier, shift } = randomRequantization(cout, 9);
       const input = trial % 2 ? new Tensor(cin, h, w, int8(cin * h * w, -128)) : new Tensor(cin, h, w, Uint8Array.from({ length: cin * h * w }, () => Math.floor(random() * 256)));
       const expected = lo === 0 ? zerosU8(cout, h, w) : zerosI8(cout, h, w);
       conv2dI8Reference(input, weight, bias, multiplier, shift, lo, hi, expected, 1);
