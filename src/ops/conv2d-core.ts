@@ -180,12 +180,22 @@ function conv1x1Rows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv:
     for (let x0 = 0; x0 < width; x0 += PANEL_PIXELS) {
       const n = Math.min(PANEL_PIXELS, width - x0);
       const n4 = (n + 3) & ~3;
-      // panel[group of 4 pixels][ci][4]: the reduction below then reads one run of memory
+      // panel[group of 4 pixels][ci][4]: the reduction below then reads one run of memory.
+      // Copied four pixels at a time with a running index (measured: the per-pixel index
+      // arithmetic made this copy a fifth of the 1x1 conv's time).
+      const groupStride = cin * 4;
+      const whole = n & ~3;
       for (let ci = 0; ci < cin; ci++) {
         const from = ci * plane + y * width + x0;
-        for (let x = 0; x < n; x++) panel[((x >> 2) * cin + ci) * 4 + (x & 3)] = src[from + x];
-        // up to 3 phantom pixels: computed, never read by an epilogue
-        for (let x = n; x < n4; x++) panel[((x >> 2) * cin + ci) * 4 + (x & 3)] = 0;
+        let d = ci * 4;
+        for (let x = 0; x < whole; x += 4, d += groupStride) {
+          panel[d] = src[from + x];
+          panel[d + 1] = src[from + x + 1];
+          panel[d + 2] = src[from + x + 2];
+          panel[d + 3] = src[from + x + 3];
+        }
+        // the last, partial group: up to 3 phantom pixels, computed and never read by an epilogue
+        for (let x = whole; x < n4; x++) panel[d + (x & 3)] = x < n ? src[from + x] : 0;
       }
       for (let block = 0; block < blocks; block++) {
         const co0 = block * CONV_BLOCK_CHANNELS;

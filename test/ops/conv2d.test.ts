@@ -52,6 +52,9 @@ describe('conv2dF32 (fast) equals the reference', () => {
     [16, 3, 3, 11, 10],
     [7, 13, 1, 3, 5],
     [5, 17, 5, 4, 4],
+    // 1x1 rows wider than its 64-pixel panel, ending in a whole and a partial 4-pixel group
+    [16, 8, 1, 3, 136],
+    [5, 4, 1, 2, 133],
   ];
   // 'direct' is the register-blocked loop; 'default' is what models use (Winograd for 3x3, 5x5).
   for (const [cin, cout, k, h, w] of cases) {
