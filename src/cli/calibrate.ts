@@ -1,4 +1,4 @@
-import { calibrateFolder } from '../calibrate-files.js';
+import { calibrateFolder } from '../node/calibrate-files.js';
 import { UsageError, checkOutputFolder, parse, parseInteger, parseSize, writeAtomically } from './common.js';
 
 export async function calibrateCommand(args: string[]): Promise<void> {

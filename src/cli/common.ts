@@ -3,7 +3,7 @@ import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ParseArgsConfig, parseArgs } from 'node:util';
 import { ImageFormat } from '../image/codec.js';
-import { describeFsError } from '../weights-files.js';
+import { describeFsError } from '../node/weights-files.js';
 
 /** A mistake in the command line: exit code 2 and a pointer to --help. */
 export class UsageError extends Error {}

@@ -2,8 +2,8 @@ import { rgbaToTensor } from '../image/pixels.js';
 import { srMetrics } from '../image/metrics.js';
 import { checkInt8MatchesFp32 } from '../quant/int8-blob.js';
 import { compareInt8 } from '../quant/report.js';
-import { readImageFile } from '../image-files.js';
-import { loadModel } from '../weights-files.js';
+import { readImageFile } from '../node/image-files.js';
+import { loadModel } from '../node/weights-files.js';
 import { UsageError, formatDb, parse, toJson } from './common.js';
 
 /** `msrn compare`: fp32 and int8 on one image, and the SQNR of every quantized tensor. */

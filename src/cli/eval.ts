@@ -1,7 +1,7 @@
-import { EvaluationResult, Score, evaluateFolder } from '../evaluate.js';
-import { createUpscaler } from '../upscale.js';
+import { EvaluationResult, Score, evaluateFolder } from '../node/evaluate.js';
+import { createUpscaler } from '../node/upscale.js';
 import { checkInt8MatchesFp32 } from '../quant/int8-blob.js';
-import { PRECISIONS, Precision } from '../model-runner.js';
+import { PRECISIONS, Precision } from '../upscaler/model-runner.js';
 import { UsageError, checkOutputFolder, formatDb, parse, parseInteger, parseSize, toJson, writeAtomically } from './common.js';
 
 export async function evalCommand(args: string[]): Promise<void> {

@@ -2,10 +2,10 @@ import { encodeImage } from '../image/codec.js';
 import { psnr as psnrOf, rgbToY, shave, ssim as ssimOf } from '../image/metrics.js';
 import { rgbaChannel, rgbaToTensor, tensorToRgba } from '../image/pixels.js';
 import { imresizeBicubic } from '../image/resize.js';
-import { readImageFile } from '../image-files.js';
-import { PRECISIONS, Precision, forwardModel } from '../model-runner.js';
-import { showcase } from '../showcase.js';
-import { loadModel } from '../weights-files.js';
+import { readImageFile } from '../node/image-files.js';
+import { PRECISIONS, Precision, forwardModel } from '../upscaler/model-runner.js';
+import { showcase } from '../node/showcase.js';
+import { loadModel } from '../node/weights-files.js';
 import { UsageError, checkOutputFolder, formatDb, formatFromName, parse, parseInteger, writeAtomically } from './common.js';
 
 /** `msrn resize`: MATLAB imresize bicubic (8-bit rounding after each pass), alpha included. */

@@ -4,7 +4,7 @@ import { formatCrc32 } from '../msrn/crc32.js';
 import { readWeightBlob } from '../msrn/weights-blob.js';
 import { readInt8Blob } from '../quant/int8-blob.js';
 import { UsageError, parse } from './common.js';
-import { readFileBytes } from '../image-files.js';
+import { readFileBytes } from '../node/image-files.js';
 
 export async function infoCommand(args: string[]): Promise<void> {
   const { positionals } = parse(args, {});

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { encodeImage } from '../image/codec.js';
-import { listImageFiles } from '../image-files.js';
-import { PRECISIONS, Precision } from '../model-runner.js';
-import { createUpscaler } from '../upscale.js';
+import { listImageFiles } from '../node/image-files.js';
+import { PRECISIONS, Precision } from '../upscaler/model-runner.js';
+import { createUpscaler } from '../node/upscale.js';
 import { UsageError, checkOutputFolder, formatFromName, parse, parseInteger, writeAtomically } from './common.js';
 import { ProgressBar } from './progress.js';
 

@@ -5,6 +5,7 @@ export {
   encodeJpeg,
   readDimensions,
   sniffFormat,
+  readImageHeader,
   hasTransparency,
   ImageDecodeError,
   DEFAULT_MAX_PIXELS,

@@ -1,69 +1,9 @@
 /**
- * A worker_threads worker holding one model. It loads the model once (from the blob bytes in
- * its workerData) and answers two kinds of job:
- *   'tile':      run the model on a tile's halo region, reply with the core of its output;
- *   'calibrate': run calibration statistics over one image (fp32 models), reply with them.
- * Everything it calls is the browser-safe core, so the same loop could run in a Web Worker.
- *
- * Replies are copied (structured clone), never transferred. Transferring detaches the sender's
- * ArrayBuffer, and the first detach in a thread invalidates a V8 protector for good: from then
- * on every typed-array access in optimized code also checks for a detached buffer. Measured
- * (`npm run bench:detach`): one detached 16-byte buffer made every later fp32 frame in that
- * thread 19% slower, and the pool's workers used to transfer each tile's output. A copy costs
- * little: 1.1 ms to structuredClone a 256-pixel tile's 3 MB x2 output.
+ * A worker_threads worker holding one model: the model comes in its workerData, each message is
+ * a job (upscaler/worker-jobs.ts), and each reply is copied back, never transferred (see there).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Tensor } from '../tensor/tensor.js';
-import { Tile, tileCore } from '../msrn/tiling.js';
-import { CalibrationMethod, MaxCalibrator } from '../quant/calibrate.js';
-import { Precision, decodeModel, forwardModel } from '../model-runner.js';
+import { ModelWorkerData, WorkerRequest, createJobHandler } from '../upscaler/worker-jobs.js';
 
-export interface ModelWorkerData {
-  readonly precision: Precision;
-  readonly weights: Uint8Array;
-}
-
-export type WorkerJob =
-  | {
-      readonly kind: 'tile';
-      readonly tile: Tile;
-      /** the tile's halo region of the image, (3, haloHeight, haloWidth), values 0..255 */
-      readonly input: Float32Array;
-    }
-  | {
-      readonly kind: 'calibrate';
-      readonly method: CalibrationMethod;
-      readonly height: number;
-      readonly width: number;
-      /** (3, height, width), values 0..255 */
-      readonly image: Float32Array;
-    };
-
-export type WorkerReply =
-  | { readonly id: number; readonly result: unknown }
-  | { readonly id: number; readonly error: string };
-
-const { precision, weights } = workerData as ModelWorkerData;
-const loaded = decodeModel(precision, weights);
-
-function handle(job: WorkerJob): unknown {
-  if (job.kind === 'tile') {
-    const { tile } = job;
-    const output = forwardModel(loaded, new Tensor(3, tile.haloHeight, tile.haloWidth, job.input));
-    return tileCore(output, tile, loaded.model.config.scale).data;
-  }
-  if (loaded.precision !== 'fp32') throw new Error('calibration runs on fp32 weights');
-  const calibrator = new MaxCalibrator(loaded.model, undefined, job.method);
-  calibrator.addImage(new Tensor(3, job.height, job.width, job.image));
-  return calibrator.partial();
-}
-
-parentPort!.on('message', ({ id, job }: { id: number; job: WorkerJob }) => {
-  let reply: WorkerReply;
-  try {
-    reply = { id, result: handle(job) };
-  } catch (error) {
-    reply = { id, error: (error as Error).message };
-  }
-  parentPort!.postMessage(reply);
-});
+const handle = createJobHandler(workerData as ModelWorkerData);
+parentPort!.on('message', (request: WorkerRequest) => parentPort!.postMessage(handle(request)));

@@ -1,9 +1,9 @@
-import { Tensor } from './tensor/tensor.js';
-import { BlobFormatError } from './msrn/container.js';
-import { forwardF32 } from './msrn/forward-f32.js';
-import { MsrnModelF32, loadModelF32 } from './msrn/model-f32.js';
-import { forwardInt8 } from './quant/forward-i8.js';
-import { Int8Model, loadInt8Model } from './quant/int8-model.js';
+import { Tensor } from '../tensor/tensor.js';
+import { BlobFormatError } from '../msrn/container.js';
+import { forwardF32 } from '../msrn/forward-f32.js';
+import { MsrnModelF32, loadModelF32 } from '../msrn/model-f32.js';
+import { forwardInt8 } from '../quant/forward-i8.js';
+import { Int8Model, loadInt8Model } from '../quant/int8-model.js';
 
 /**
  * One model of either precision, behind one forward function. No Node APIs: the main thread and

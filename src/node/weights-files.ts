@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { LoadedModel, Precision, decodeModel } from './model-runner.js';
+import { LoadedModel, Precision, decodeModel } from '../upscaler/model-runner.js';
 
 /**
  * Where weights come from, in Node: a path, bytes, or the blob shipped inside the package.
- * The default is resolved from this module's own location (dist/ -> ../weights), never from the
+ * The default is resolved from this module's own location (dist/node/ -> ../../weights), never from the
  * working directory, so it works wherever the package is installed.
  */
-export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../weights/msrn_x2.bin', import.meta.url));
+export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../../weights/msrn_x2.bin', import.meta.url));
 /** The shipped int8 model, max-calibrated from DEFAULT_WEIGHTS_PATH. */
-export const DEFAULT_INT8_WEIGHTS_PATH = fileURLToPath(new URL('../weights/msrn_x2.int8.bin', import.meta.url));
+export const DEFAULT_INT8_WEIGHTS_PATH = fileURLToPath(new URL('../../weights/msrn_x2.int8.bin', import.meta.url));
 
 export type WeightsSource = string | Uint8Array;
 

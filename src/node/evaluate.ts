@@ -1,10 +1,10 @@
 import { basename, join } from 'node:path';
 import { access } from 'node:fs/promises';
-import { RgbaImage } from './image/codec.js';
-import { channelPlanes, psnr, srMetrics, ssim } from './image/metrics.js';
-import { rgbaToTensor } from './image/pixels.js';
-import { imresizeBicubic, resizeBilinear } from './image/resize.js';
-import { Tensor } from './tensor/tensor.js';
+import { RgbaImage } from '../image/codec.js';
+import { channelPlanes, psnr, srMetrics, ssim } from '../image/metrics.js';
+import { rgbaToTensor } from '../image/pixels.js';
+import { imresizeBicubic, resizeBilinear } from '../image/resize.js';
+import { Tensor } from '../tensor/tensor.js';
 import { listImageFiles, readImageFile } from './image-files.js';
 import { Upscaler } from './upscale.js';
 

@@ -1,6 +1,6 @@
 import { open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RgbaImage, decodeImage, sniffFormat } from './image/codec.js';
+import { RgbaImage, decodeImage, sniffFormat } from '../image/codec.js';
 import { describeFsError } from './weights-files.js';
 
 /** A file's bytes, or an error that names the file and says what is wrong in plain words. */

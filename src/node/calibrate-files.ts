@@ -1,16 +1,17 @@
-import { RgbaImage } from './image/codec.js';
-import { rgbaToTensor } from './image/pixels.js';
-import { imresizeBicubic } from './image/resize.js';
-import { buildModelF32 } from './msrn/model-f32.js';
-import { readWeightBlob } from './msrn/weights-blob.js';
+import { RgbaImage } from '../image/codec.js';
+import { rgbaToTensor } from '../image/pixels.js';
+import { imresizeBicubic } from '../image/resize.js';
+import { buildModelF32 } from '../msrn/model-f32.js';
+import { readWeightBlob } from '../msrn/weights-blob.js';
 import { availableParallelism } from 'node:os';
-import { CalibrationMethod, MaxCalibrator, PartialCalibration } from './quant/calibrate.js';
-import { WorkerPool } from './node/worker-pool.js';
-import { assertQuantizable, quantizeModel } from './quant/quantize.js';
-import { writeInt8Blob } from './quant/int8-blob.js';
+import { CalibrationMethod, MaxCalibrator, PartialCalibration } from '../quant/calibrate.js';
+import { WorkerPool } from '../upscaler/worker-pool.js';
+import { nodeWorkers } from './node-workers.js';
+import { assertQuantizable, quantizeModel } from '../quant/quantize.js';
+import { writeInt8Blob } from '../quant/int8-blob.js';
 import { listImageFiles, readImageFile } from './image-files.js';
 import { WeightsSource, readWeightsBytes } from './weights-files.js';
-import { Tensor } from './tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 
 export interface CalibrateOptions {
   /** fp32 weight blob (path or bytes); default: the shipped one */
@@ -46,7 +47,7 @@ export async function calibrateFolder(folder: string, options: CalibrateOptions 
     }
   } else {
     // One image per worker at a time; the per-image statistics merge exactly in any order.
-    const pool = new WorkerPool(threads, { precision: 'fp32', weights: bytes });
+    const pool = new WorkerPool(threads, nodeWorkers({ precision: 'fp32', weights: bytes }));
     const owner = {};
     const inFlight = new Set<Promise<void>>();
     let done = 0;

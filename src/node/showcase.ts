@@ -1,7 +1,7 @@
-import { Tensor } from './tensor/tensor.js';
-import { imresizeBicubic } from './image/resize.js';
-import { toByte } from './image/pixels.js';
-import { cropTensor } from './msrn/tiling.js';
+import { Tensor } from '../tensor/tensor.js';
+import { imresizeBicubic } from '../image/resize.js';
+import { toByte } from '../image/pixels.js';
+import { cropTensor } from '../msrn/tiling.js';
 import { modcrop } from './evaluate.js';
 
 /**

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../src/msrn/config.js';
-import { readWeightBlob, writeWeightBlob } from '../src/msrn/weights-blob.js';
-import { decodeModel, forwardModel } from '../src/model-runner.js';
-import { MaxCalibrator, QuantizationError, quantizeModel } from '../src/quant/index.js';
-import { buildModelF32 } from '../src/msrn/model-f32.js';
-import { fixtureStateDict } from './helpers/fixture-weights.js';
-import { maxAbsError, rng, syntheticImage } from './helpers/random.js';
+import { DEFAULT_CONFIG } from '../../src/msrn/config.js';
+import { readWeightBlob, writeWeightBlob } from '../../src/msrn/weights-blob.js';
+import { decodeModel, forwardModel } from '../../src/upscaler/model-runner.js';
+import { MaxCalibrator, QuantizationError, quantizeModel } from '../../src/quant/index.js';
+import { buildModelF32 } from '../../src/msrn/model-f32.js';
+import { fixtureStateDict } from '../helpers/fixture-weights.js';
+import { maxAbsError, rng, syntheticImage } from '../helpers/random.js';
 
 describe('forwardModel', () => {
   it('takes and returns 0..255 pixels whatever rgb_range the model was trained with', () => {

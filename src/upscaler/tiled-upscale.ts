@@ -1,0 +1,111 @@
+import { hasTransparency } from '../image/header.js';
+import { RgbaImage, rgbaChannel, rgbaToTensor, toByte } from '../image/pixels.js';
+import { imresizeBicubic } from '../image/resize.js';
+import { receptiveFieldRadius } from '../msrn/config.js';
+import { Tile, planTiles, tileCore, tileInput } from '../msrn/tiling.js';
+import { LoadedModel, forwardModel } from './model-runner.js';
+import { WorkerPool } from './worker-pool.js';
+
+/**
+ * One upscale of decoded pixels, tile by tile, the same in every runtime: on the pool's workers,
+ * or on the calling thread when there is no pool. Each tile's core is written straight into the
+ * RGBA output, so no full-size float output is ever held.
+ */
+export interface UpscaleCallOptions {
+  /** Called after every tile with the fraction done (rises, and the last call is 1) and the tile counts. */
+  readonly onProgress?: (fraction: number, tiles: { readonly done: number; readonly total: number }) => void;
+  /** Abort: the promise rejects with an error named 'AbortError' and no more tiles run. */
+  readonly signal?: AbortSignal;
+}
+
+/** RGBA, shaped like ImageData. */
+export interface UpscaledImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8ClampedArray;
+}
+
+/**
+ * RGB goes through MSRN tile by tile; an alpha channel, if any pixel is not opaque, is resized
+ * with MATLAB bicubic.
+ */
+export async function upscaleTiles(
+  loaded: LoadedModel,
+  image: RgbaImage,
+  tileSize: number,
+  call: UpscaleCallOptions,
+  pool: WorkerPool | undefined,
+): Promise<UpscaledImage> {
+  const { config } = loaded.model;
+  const rgb = rgbaToTensor(image);
+  const scale = config.scale;
+  const width = image.width * scale;
+  const height = image.height * scale;
+  const out = new Uint8ClampedArray(width * height * 4);
+  const alpha = hasTransparency(image) ? imresizeBicubic(rgbaChannel(image, 3), scale, { roundTo8Bit: false }).data : undefined;
+  for (let i = 0; i < width * height; i++) out[i * 4 + 3] = alpha ? toByte(alpha[i]) : 255;
+
+  // At least one tile per worker, so no thread idles on a small image.
+  const tiles = planTiles(image.height, image.width, tileSize, receptiveFieldRadius(config), pool?.size ?? 1);
+  const paste = (tile: Tile, core: Float32Array | Uint8Array) => {
+    const w = tile.width * scale;
+    const h = tile.height * scale;
+    const plane = w * h;
+    for (let y = 0; y < h; y++) {
+      let o = ((tile.y * scale + y) * width + tile.x * scale) * 4;
+      for (let x = 0, i = y * w; x < w; x++, i++, o += 4) {
+        out[o] = toByte(core[i]);
+        out[o + 1] = toByte(core[i + plane]);
+        out[o + 2] = toByte(core[i + 2 * plane]);
+      }
+    }
+  };
+  let done = 0;
+  const progress = () => {
+    done++;
+    call.onProgress?.(done / tiles.length, { done, total: tiles.length });
+  };
+
+  if (!pool) {
+    for (const tile of tiles) {
+      // Yield between tiles so an abort (and the caller's event loop, or a page's UI) gets a chance.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      throwIfAborted(call.signal);
+      paste(tile, tileCore(forwardModel(loaded, tileInput(rgb, tile)), tile, scale).data);
+      progress();
+    }
+    return { width, height, data: out };
+  }
+
+  const owner = {};
+  const onAbort = () => pool.cancel(owner, abortError(call.signal));
+  call.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(
+      tiles.map(async (tile) => {
+        const input = tileInput(rgb, tile).data;
+        const core = await pool.run<Float32Array | Uint8Array>(owner, { kind: 'tile', tile, input });
+        throwIfAborted(call.signal);
+        paste(tile, core);
+        progress();
+      }),
+    );
+  } catch (error) {
+    pool.cancel(owner, error as Error); // one tile failed: the others need not run
+    throw call.signal?.aborted ? abortError(call.signal) : error;
+  } finally {
+    call.signal?.removeEventListener('abort', onAbort);
+  }
+  return { width, height, data: out };
+}
+
+/** The signal's reason when it is an AbortError, else a new DOMException named AbortError. */
+export function abortError(signal?: AbortSignal): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  return new DOMException('the upscale was aborted', 'AbortError');
+}
+
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortError(signal);
+}

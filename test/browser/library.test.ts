@@ -1,0 +1,142 @@
+/**
+ * msrn-ts/browser as a page imports it: unbundled, native ES modules straight from dist/browser
+ * (the harness page, under the same strict CSP), with its default weights and worker URLs.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page, Worker } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUpscaler, upscale } from '../../dist/index.js';
+import { REPO, Session, browserTestsEnabled, openSession } from './chromium.js';
+
+const SAMPLE = readFileSync(join(REPO, 'samples', 'chelsea.png'));
+
+function fnv1a(bytes: Uint8Array | Uint8ClampedArray): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
+  return hash;
+}
+
+/** What the page's `window` holds once harness.js has run. */
+type HarnessWindow = Window & {
+  msrn: typeof import('../../src/browser/index.js');
+  fnv1a(bytes: Uint8Array | Uint8ClampedArray): number;
+};
+
+describe.runIf(browserTestsEnabled())('msrn-ts/browser in Chromium, unbundled', () => {
+  let session: Session;
+  let page: Page;
+  const problems: string[] = [];
+  beforeAll(async () => {
+    session = await openSession();
+    page = await session.context.newPage();
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(new URL('/harness/', session.server.url).href);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  it('runs with its default weights and worker URLs on 2 workers: the same bytes as Node', async () => {
+    const inPage = await page.evaluate(async () => {
+      const w = window as unknown as HarnessWindow;
+      const blob = await (await fetch('/samples/chelsea.png')).blob();
+      const image = await w.msrn.upscale(blob, { threads: 2 });
+      return { isImageData: image instanceof ImageData, width: image.width, height: image.height, hash: w.fnv1a(image.data) };
+    });
+    const node = await upscale(new Uint8Array(SAMPLE), { threads: 2 });
+    expect(inPage).toEqual({ isImageData: true, width: 480, height: 360, hash: fnv1a(node.data) });
+  });
+
+  it('takes ImageData, an <img>, an ImageBitmap, a canvas, a Blob, bytes and an ArrayBuffer alike', async () => {
+    const hashes = await page.evaluate(async () => {
+      const w = window as unknown as HarnessWindow;
+      const bytes = new Uint8Array(await (await fetch('/samples/chelsea.png')).arrayBuffer());
+      const blob = new Blob([bytes], { type: 'image/png' });
+      const img = document.getElementById('sample') as HTMLImageElement;
+      const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none' });
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+      const imageData = canvas.getContext('2d')!.getImageData(0, 0, bitmap.width, bitmap.height);
+      // threads: 1 runs on the page's own thread: that path is covered here too.
+      const upscaler = await w.msrn.createUpscaler({ threads: 1, tileSize: 128 });
+      const inputs: Record<string, unknown> = { imageData, img, bitmap, canvas, blob, bytes, arrayBuffer: bytes.buffer };
+      const out: Record<string, number> = {};
+      for (const [name, input] of Object.entries(inputs)) out[name] = w.fnv1a((await upscaler.upscale(input as Blob)).data);
+      await upscaler.dispose();
+      return out;
+    });
+    const node = await createUpscaler({ threads: 1, tileSize: 128 });
+    const expected = fnv1a((await node.upscale(new Uint8Array(SAMPLE))).data);
+    await node.dispose();
+    // The <img> was colour-managed by the browser on load (the sample carries an sRGB profile,
+    // which changes nothing) and so equals the others here; bytes go through colorSpaceConversion 'none'.
+    for (const [name, hash] of Object.entries(hashes)) expect(hash, name).toBe(expected);
+  });
+
+  it('int8 from a URL: the same bytes as Node for the same tiles', async () => {
+    const hash = await page.evaluate(async () => {
+      const w = window as unknown as HarnessWindow;
+      const blob = await (await fetch('/samples/chelsea.png')).blob();
+      const image = await w.msrn.upscale(blob, { precision: 'int8', weights: '/pkg/weights/msrn_x2.int8.bin', threads: 2, tileSize: 64 });
+      return w.fnv1a(image.data);
+    });
+    const node = await upscale(new Uint8Array(SAMPLE), { precision: 'int8', threads: 2, tileSize: 64 });
+    expect(hash).toBe(fnv1a(node.data));
+  });
+
+  it('an abort terminates the running workers at once; the upscaler stays usable', async () => {
+    let closed = 0;
+    const onWorker = (worker: Worker) => worker.once('close', () => closed++);
+    page.on('worker', onWorker);
+    const result = await page.evaluate(async () => {
+      const w = window as unknown as HarnessWindow;
+      const blob = await (await fetch('/samples/chelsea.png')).blob();
+      const upscaler = await w.msrn.createUpscaler({ threads: 2, tileSize: 24 });
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const error = await upscaler
+        .upscale(blob, { signal: controller.signal, onProgress: (f) => (seen.push(f), seen.length === 1 && controller.abort()) })
+        .then(() => undefined, (e: Error) => e.name);
+      const after = await upscaler.upscale(blob, {});
+      await upscaler.dispose();
+      return { error, progressAtAbort: seen.length, afterWidth: after.width };
+    });
+    expect(result.error).toBe('AbortError');
+    expect(result.progressAtAbort).toBeLessThan(20);
+    expect(result.afterWidth).toBe(480);
+    // The 2 busy workers stopped by the abort, then the 2 that replaced them stopped by dispose.
+    await expect.poll(() => closed, { timeout: 10_000 }).toBe(4);
+    page.off('worker', onWorker);
+  });
+
+  it('says what is wrong with bad weights, a bad input or a missing worker script', async () => {
+    const messages = await page.evaluate(async () => {
+      const w = window as unknown as HarnessWindow;
+      const failure = (promise: Promise<unknown>) => promise.then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
+      const bytes = new Uint8Array(await (await fetch('/samples/chelsea.png')).arrayBuffer());
+      return {
+        missingWeights: await failure(w.msrn.createUpscaler({ weights: '/pkg/weights/none.bin' })),
+        fp32AsInt8: await failure(w.msrn.createUpscaler({ precision: 'int8', weights: '/pkg/weights/msrn_x2.bin' })),
+        notWeights: await failure(w.msrn.createUpscaler({ weights: bytes })),
+        badInput: await failure(w.msrn.upscale(42 as never, { threads: 1 })),
+        empty: await failure(w.msrn.upscale(new Uint8Array(0), { threads: 1 })),
+        tooLarge: await failure(w.msrn.upscale(bytes, { threads: 1, maxPixels: 1000 })),
+        shortPixels: await failure(w.msrn.upscale({ data: new Uint8Array(10), width: 4, height: 4 }, { threads: 1 })),
+        badThreads: await failure(w.msrn.upscale(bytes, { threads: 0 })),
+        noWorkerScript: await failure(w.msrn.upscale(bytes, { threads: 2, workerUrl: '/pkg/dist/browser/no-such-worker.js' })),
+      };
+    });
+    expect(messages.missingWeights).toMatch(/^Error: cannot fetch weights from \/pkg\/weights\/none.bin: HTTP 404/);
+    expect(messages.fp32AsInt8).toMatch(/precision int8 needs an int8 model, and these are fp32 weights/);
+    expect(messages.notWeights).toMatch(/wrong magic bytes/);
+    expect(messages.badInput).toMatch(/^TypeError: upscale input must be ImageData/);
+    expect(messages.empty).toBe('ImageDecodeError: empty input: 0 bytes, not an image');
+    expect(messages.tooLarge).toMatch(/^ImageDecodeError: image is 240x180 \(0.0 MP\), over the limit/);
+    expect(messages.shortPixels).toBe('RangeError: pixel buffer has 10 bytes, 4x4x4 needs 64');
+    expect(messages.badThreads).toBe('RangeError: threads must be a positive integer up to 256, got 0');
+    expect(messages.noWorkerScript).toMatch(/^Error: a model worker failed: its script could not be loaded or run/);
+    expect(problems).toEqual([]);
+  });
+});
