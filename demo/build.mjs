@@ -15,7 +15,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(join(site, 'weights'), { recursive: true });
 mkdirSync(join(site, 'samples'), { recursive: true });
 
-const browser = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning' };
+const browser = { bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning' };
 await build({ ...browser, entryPoints: [join(root, 'demo', 'app.ts')], outfile: join(site, 'app.js') });
 await build({ ...browser, entryPoints: [join(root, 'src', 'browser', 'model-worker.ts')], outfile: join(site, 'model-worker.js') });
 await build({

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUpscaler, upscale } from '../../dist/index.js';
+import { createUpscaler, encodePng, upscale } from '../../dist/index.js';
 import { REPO, Session, browserTestsEnabled, openSession } from './chromium.js';
 
 const SAMPLE = readFileSync(join(REPO, 'samples', 'chelsea.png'));
@@ -49,7 +49,7 @@ describe.runIf(browserTestsEnabled())('msrn-ts/browser in Chromium, unbundled', 
     expect(inPage).toEqual({ isImageData: true, width: 480, height: 360, hash: fnv1a(node.data) });
   });
 
-  it('takes ImageData, an <img>, an ImageBitmap, a canvas, a Blob, bytes and an ArrayBuffer alike', async () => {
+  it('takes ImageData, an <img>, an ImageBitmap, canvases, a VideoFrame, a Blob, bytes and an ArrayBuffer alike', async () => {
     const hashes = await page.evaluate(async () => {
       const w = window as unknown as HarnessWindow;
       const bytes = new Uint8Array(await (await fetch('/samples/chelsea.png')).arrayBuffer());
@@ -61,9 +61,17 @@ describe.runIf(browserTestsEnabled())('msrn-ts/browser in Chromium, unbundled', 
       const imageData = canvas.getContext('2d')!.getImageData(0, 0, bitmap.width, bitmap.height);
       // threads: 1 runs on the page's own thread: that path is covered here too.
       const upscaler = await w.msrn.createUpscaler({ threads: 1, tileSize: 128 });
-      const inputs: Record<string, unknown> = { imageData, img, bitmap, canvas, blob, bytes, arrayBuffer: bytes.buffer };
+      const pageCanvas = document.createElement('canvas');
+      pageCanvas.width = bitmap.width;
+      pageCanvas.height = bitmap.height;
+      pageCanvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+      const videoFrame = new VideoFrame(canvas, { timestamp: 0 });
+      const inputs: Record<string, unknown> = {
+        imageData, img, bitmap, offscreenCanvas: canvas, pageCanvas, videoFrame, blob, bytes, arrayBuffer: bytes.buffer,
+      };
       const out: Record<string, number> = {};
       for (const [name, input] of Object.entries(inputs)) out[name] = w.fnv1a((await upscaler.upscale(input as Blob)).data);
+      videoFrame.close();
       await upscaler.dispose();
       return out;
     });
@@ -73,6 +81,58 @@ describe.runIf(browserTestsEnabled())('msrn-ts/browser in Chromium, unbundled', 
     // The <img> was colour-managed by the browser on load (the sample carries an sRGB profile,
     // which changes nothing) and so equals the others here; bytes go through colorSpaceConversion 'none'.
     for (const [name, hash] of Object.entries(hashes)) expect(hash, name).toBe(expected);
+  });
+
+  it('decodes what the browser decodes: a WebP (lossless) gives the same result as the PNG', async () => {
+    const same = await page.evaluate(async () => {
+      const w = window as unknown as HarnessWindow;
+      const png = await (await fetch('/samples/chelsea.png')).blob();
+      const bitmap = await createImageBitmap(png, { colorSpaceConversion: 'none' });
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+      const webp = await canvas.convertToBlob({ type: 'image/webp', quality: 1 }); // quality 1 is lossless in Chromium
+      const head = new Uint8Array(await webp.slice(0, 12).arrayBuffer());
+      const upscaler = await w.msrn.createUpscaler({ threads: 1 });
+      const fromWebp = w.fnv1a((await upscaler.upscale(webp)).data);
+      const fromPng = w.fnv1a((await upscaler.upscale(png)).data);
+      await upscaler.dispose();
+      return { riff: String.fromCharCode(...head.subarray(8, 12)), equal: fromWebp === fromPng };
+    });
+    expect(same).toEqual({ riff: 'WEBP', equal: true });
+  });
+
+  it('translucent pixels: alpha as in Node, RGB within what the premultiplied canvas changes', async () => {
+    // A gradient photo-like RGBA PNG whose alpha runs from 8 to 255.
+    const width = 64;
+    const height = 48;
+    const rgba = new Uint8Array(width * height * 4);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 4;
+        rgba.set([(x * 4 + y) & 255, (y * 5 + 40) & 255, (x * y) & 255, 8 + Math.round((247 * x) / (width - 1))], i);
+      }
+    }
+    const png = encodePng({ width, height, data: rgba });
+    const inPage = await page.evaluate(async (bytes) => {
+      const w = window as unknown as HarnessWindow;
+      return [...(await w.msrn.upscale(new Uint8Array(bytes), { threads: 1 })).data];
+    }, [...png]);
+    const node = await upscale(png, { threads: 1 });
+    let worstAlpha = 0;
+    let worstRgbOpaqueHalf = 0;
+    let worstRgb = 0;
+    for (let i = 0; i < node.data.length; i += 4) {
+      worstAlpha = Math.max(worstAlpha, Math.abs(inPage[i + 3] - node.data[i + 3]));
+      for (let c = 0; c < 3; c++) worstRgb = Math.max(worstRgb, Math.abs(inPage[i + c] - node.data[i + c]));
+      if (node.data[i + 3] >= 128) {
+        for (let c = 0; c < 3; c++) worstRgbOpaqueHalf = Math.max(worstRgbOpaqueHalf, Math.abs(inPage[i + c] - node.data[i + c]));
+      }
+    }
+    expect(worstAlpha).toBe(0);
+    // Chromium 156 measured 4 levels where alpha >= 128 (and more where alpha is near 0, where
+    // premultiplying keeps few bits of RGB); the bound leaves room for other decoders.
+    console.log(`translucent PNG: worst RGB difference from Node ${worstRgb}, where alpha >= 128: ${worstRgbOpaqueHalf}`);
+    expect(worstRgbOpaqueHalf).toBeLessThanOrEqual(6);
   });
 
   it('int8 from a URL: the same bytes as Node for the same tiles', async () => {
