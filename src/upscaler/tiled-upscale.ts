@@ -69,7 +69,7 @@ export async function upscaleTiles(
   if (!pool) {
     for (const tile of tiles) {
       // Yield between tiles so an abort (and the caller's event loop, or a page's UI) gets a chance.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToEventLoop();
       throwIfAborted(call.signal);
       paste(tile, tileCore(forwardModel(loaded, tileInput(rgb, tile)), tile, scale).data);
       progress();
@@ -97,6 +97,22 @@ export async function upscaleTiles(
     call.signal?.removeEventListener('abort', onAbort);
   }
   return { width, height, data: out };
+}
+
+/**
+ * A macrotask turn: setImmediate in Node; a MessageChannel message in browsers, where setTimeout
+ * is clamped to 4 ms when nested and to 1 s or more in a background tab.
+ */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 /** The signal's reason when it is an AbortError, else a new DOMException named AbortError. */
