@@ -1,6 +1,6 @@
 /**
  * upscale() and createUpscaler() as a user imports them: from the built package (dist/, built by
- * `npm test` first), because the worker threads run the compiled tile-worker.js.
+ * `npm test` first), because the worker threads run the compiled node/model-worker.js.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -15,6 +15,16 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CANDIDATES = [process.env.MSRN_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 export const CHROMIUM = CANDIDATES.find((path): path is string => !!path && existsSync(path));
 export const REQUIRED = process.env.MSRN_REQUIRE_BROWSER === '1';
+/** Headless on a machine without a GPU or a network: the flags keep Chromium from trying Google's hosts. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 /** Whether to run the browser tests (throws when they are required and no browser is found). */
 export function browserTestsEnabled(): boolean {
   if (CHROMIUM) return true;
@@ -43,12 +53,7 @@ export async function openSession(): Promise<Session> {
       { prefix: '/harness/', dir: join(REPO, 'test', 'browser', 'harness') },
     ],
   });
-  // The flags keep Chromium off the network: without them it keeps trying Google's hosts.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   return {
     context,
