@@ -22,9 +22,10 @@ Usage:
                  [--method max|percentile] [--percentile 99.99] [--threads <n>]
   msrn compare <image> [--weights <fp32 blob>] [--int8 <int8 blob>] [--json]
   msrn eval <hr-dir> [--lr-dir <dir>] [--scale 2] [--precision fp32[,int8]] [--json <file>]
-            [--weights <fp32 blob>] [--int8 <int8 blob>] [--protocol standard|card --size HxW] [--threads <n>]
+            [--weights <fp32 blob>] [--int8 <int8 blob>] [--protocol standard|card --size HxW] [--y float|u8]
+            [--threads <n>]
   msrn resize <input> -o <output> --scale <s>
-  msrn metrics <reference> <test> [--shave <px>] [--json]
+  msrn metrics <reference> <test> [--shave <px>] [--y float|u8] [--json]
   msrn showcase <hr-image> -o <out.png> [--crop x,y,w,h] [--zoom 3] [--weights <blob>] [--precision fp32|int8]
   msrn --help | --version
 
@@ -39,8 +40,11 @@ Commands:
   eval       Score bicubic, fp32 and/or int8 on a folder of HR images. standard: Y-PSNR/SSIM,
              shave = scale, LR by MATLAB bicubic (or --lr-dir). card: the model card's own
              protocol (LR resized to --size, RGB, no shave).
+             --y float (default): luma as MSRN's Evaluate_PSNR_SSIM.m forms it (not rounded);
+             --y u8: luma rounded to 8 bits first (older scripts; 0.03-0.05 dB lower).
   resize     MATLAB imresize bicubic (antialiased when shrinking, 8-bit rounding per pass).
-  metrics    Y-PSNR and SSIM (BT.601 luma, float64, peak 255) of <test> against <reference>.
+  metrics    Y-PSNR and SSIM (BT.601 luma, float64, peak 255) of <test> against <reference>;
+             --y as for eval.
   showcase   Bicubic | MSRN | ground truth crops side by side, from an HR image (LR made by
              MATLAB bicubic), enlarged with nearest neighbour.
 

@@ -153,9 +153,10 @@ describe('msrn info, compare, eval', () => {
     const json = join(work, 'eval.json');
     const result = await msrn('eval', hr, '--weights', weights, '--int8', int8, '--precision', 'fp32,int8', '--json', json, '--quiet');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/x2, PSNR dB \/ SSIM on Y channel, shave 2/);
+    expect(result.stdout).toMatch(/x2, PSNR dB \/ SSIM on Y channel \(float luma, as MSRN scores\), shave 2/);
     expect(result.stdout).toMatch(/int8 - fp32: -?\d+\.\d{3} dB PSNR/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect([report.protocol, report.y]).toEqual(['standard', 'float']);
     expect(report.images).toHaveLength(6);
     for (const image of report.images) {
       for (const key of ['bicubic', 'fp32', 'int8']) {
@@ -167,6 +168,20 @@ describe('msrn info, compare, eval', () => {
       report.images.reduce((a: number, i: { bicubic: { psnr: number } }) => a + i.bicubic.psnr, 0) / report.images.length,
       10,
     );
+  });
+
+  it('eval --y u8 scores on 8-bit luma: lower than the float default on the same images', async () => {
+    const run = async (...y: string[]) => {
+      const json = join(work, `eval-${y.join('') || 'default'}.json`);
+      expect((await msrn('eval', hr, '--weights', weights, '--json', json, '--quiet', ...y)).code).toBe(0);
+      return JSON.parse(readFileSync(json, 'utf8'));
+    };
+    const [float, u8] = [await run(), await run('--y', 'u8')];
+    expect(u8.y).toBe('u8');
+    expect(u8.mean.bicubic.psnr).toBeLessThan(float.mean.bicubic.psnr);
+    const bad = await msrn('eval', hr, '--weights', weights, '--y', 'rounded');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--y must be float .* or u8 .*; got 'rounded'/);
   });
 
   it('eval rejects a scale the model does not have, and a card protocol without a size', async () => {
@@ -198,10 +213,24 @@ describe('msrn resize and metrics', () => {
     const same = await msrn('metrics', a, a, '--json');
     expect(same.stdout).toBe('{"psnr": null, "ssim": 1}\n');
     const result = await msrn('metrics', join(images, 'ramp24x40_x2.png'), join(images, 'ramp24x40_x2.png'), '--shave', '2');
-    expect(result.stdout).toMatch(/PSNR inf dB, SSIM 1.0000 \(Y, shave 2\)/);
+    expect(result.stdout).toMatch(/PSNR inf dB, SSIM 1.0000 \(Y float luma, as MSRN scores, shave 2\)/);
     const mismatch = await msrn('metrics', a, b);
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toMatch(/images differ in size: 58x74 vs 87x111/);
+  });
+
+  it("metrics equals MSRN's scorer by default and the 8-bit-luma one with --y u8 (fixture scores)", async () => {
+    const dir = join(FIXTURES, 'metrics');
+    const { cases } = JSON.parse(readFileSync(join(dir, 'scores.json'), 'utf8'));
+    for (const c of cases) {
+      const files = [join(dir, `${c.name}_ref.png`), join(dir, `${c.name}_test.png`)];
+      const float = JSON.parse((await msrn('metrics', ...files, '--shave', String(c.shave), '--json')).stdout);
+      const u8 = JSON.parse((await msrn('metrics', ...files, '--shave', String(c.shave), '--y', 'u8', '--json')).stdout);
+      expect(Math.abs(float.psnr - c.float.psnr)).toBeLessThan(1e-6);
+      expect(Math.abs(u8.psnr - c.u8.psnr)).toBeLessThan(1e-6);
+      expect(Math.abs(float.ssim - c.float.ssim)).toBeLessThan(1e-9);
+      expect(Math.abs(u8.ssim - c.u8.ssim)).toBeLessThan(1e-9);
+    }
   });
 });
 

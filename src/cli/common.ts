@@ -3,6 +3,7 @@ import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ParseArgsConfig, parseArgs } from 'node:util';
 import { ImageFormat } from '../image/codec.js';
+import { YConvention, Y_CONVENTIONS } from '../image/metrics.js';
 import { describeFsError } from '../node/weights-files.js';
 
 /** A mistake in the command line: exit code 2 and a pointer to --help. */
@@ -26,6 +27,17 @@ export function formatFromName(path: string): ImageFormat {
   if (ext === '.jpg' || ext === '.jpeg') return 'jpeg';
   throw new UsageError(`cannot tell the output format from '${basename(path)}': use a .png, .jpg or .jpeg name`);
 }
+
+/** --y: the luma convention of the scores (image/metrics.ts). */
+export function parseYConvention(value: string): YConvention {
+  if (!Y_CONVENTIONS.includes(value as YConvention)) {
+    throw new UsageError(`--y must be float (MSRN's scorer: unrounded single-precision luma) or u8 (luma rounded to 8 bits); got '${value}'`);
+  }
+  return value as YConvention;
+}
+
+/** How each convention is named in printed tables. */
+export const Y_NAMES: Record<YConvention, string> = { float: 'float luma, as MSRN scores', u8: 'luma rounded to 8 bits' };
 
 export function parseSize(value: string | undefined, flag: string): [number, number] | undefined {
   if (value === undefined) return undefined;

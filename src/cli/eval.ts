@@ -2,7 +2,7 @@ import { EvaluationResult, Score, evaluateFolder } from '../node/evaluate.js';
 import { createUpscaler } from '../node/upscale.js';
 import { checkInt8MatchesFp32 } from '../quant/int8-blob.js';
 import { PRECISIONS, Precision } from '../upscaler/model-runner.js';
-import { UsageError, checkOutputFolder, formatDb, parse, parseInteger, parseSize, toJson, writeAtomically } from './common.js';
+import { UsageError, Y_NAMES, checkOutputFolder, formatDb, parse, parseInteger, parseSize, parseYConvention, toJson, writeAtomically } from './common.js';
 
 export async function evalCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
@@ -13,6 +13,7 @@ export async function evalCommand(args: string[]): Promise<void> {
     int8: { type: 'string' },
     json: { type: 'string' },
     protocol: { type: 'string', default: 'standard' },
+    y: { type: 'string', default: 'float' },
     size: { type: 'string' },
     threads: { type: 'string' },
     quiet: { type: 'boolean', default: false },
@@ -24,6 +25,7 @@ export async function evalCommand(args: string[]): Promise<void> {
   }
   const protocol = values.protocol;
   if (protocol !== 'standard' && protocol !== 'card') throw new UsageError(`--protocol must be standard or card, got '${protocol}'`);
+  const y = parseYConvention(values.y);
   const size = parseSize(values.size, '--size');
   if (protocol === 'card' && !size) throw new UsageError('--protocol card needs --size HEIGHTxWIDTH (the card used 1080x1920)');
   const scale = parseInteger(values.scale, '--scale', 2, 8);
@@ -48,6 +50,7 @@ export async function evalCommand(args: string[]): Promise<void> {
         int8,
         lrDir: values['lr-dir'],
         protocol,
+        y,
         size,
         onImage: (s, done, total) => {
           if (!values.quiet) process.stderr.write(`evaluated ${done}/${total}: ${s.name}\n`);
@@ -60,7 +63,7 @@ export async function evalCommand(args: string[]): Promise<void> {
     await fp32?.dispose();
   }
   process.stdout.write(formatTable(result));
-  if (values.json) await writeAtomically(values.json, `${toJson({ images: result.images, mean: result.mean })}\n`);
+  if (values.json) await writeAtomically(values.json, `${toJson({ protocol: result.protocol, y: result.y, images: result.images, mean: result.mean })}\n`);
 }
 
 function formatTable(result: EvaluationResult): string {
@@ -69,7 +72,7 @@ function formatTable(result: EvaluationResult): string {
   if (result.mean.int8) columns.push('int8');
   const cell = (s?: Score) => (s ? `${formatDb(s.psnr).padStart(8)} / ${s.ssim.toFixed(4)}` : '');
   const width = Math.max(8, ...result.images.map((i) => i.name.length));
-  const what = result.protocol === 'standard' ? `Y channel, shave ${result.scale}` : 'RGB, no shave (model card protocol)';
+  const what = result.protocol === 'standard' ? `Y channel (${Y_NAMES[result.y]}), shave ${result.scale}` : 'RGB, no shave (model card protocol)';
   const lines = [
     `x${result.scale}, PSNR dB / SSIM on ${what}`,
     `${'image'.padEnd(width)}  ${columns.map((c) => c.padStart(17)).join('  ')}`,

@@ -6,7 +6,7 @@ import { readImageFile } from '../node/image-files.js';
 import { PRECISIONS, Precision, forwardModel } from '../upscaler/model-runner.js';
 import { showcase } from '../node/showcase.js';
 import { loadModel } from '../node/weights-files.js';
-import { UsageError, checkOutputFolder, formatDb, formatFromName, parse, parseInteger, writeAtomically } from './common.js';
+import { UsageError, Y_NAMES, checkOutputFolder, formatDb, formatFromName, parse, parseInteger, parseYConvention, writeAtomically } from './common.js';
 
 /** `msrn resize`: MATLAB imresize bicubic (8-bit rounding after each pass), alpha included. */
 export async function resizeCommand(args: string[]): Promise<void> {
@@ -27,21 +27,26 @@ export async function resizeCommand(args: string[]): Promise<void> {
 
 /** `msrn metrics`: Y-PSNR and SSIM of a test image against a reference. */
 export async function metricsCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { shave: { type: 'string' }, json: { type: 'boolean', default: false } });
+  const { values, positionals } = parse(args, {
+    shave: { type: 'string' },
+    y: { type: 'string', default: 'float' },
+    json: { type: 'boolean', default: false },
+  });
   if (positionals.length !== 2) throw new UsageError('metrics takes two images: <reference> <test>');
   const border = parseInteger(values.shave, '--shave', 0) ?? 0;
+  const y = parseYConvention(values.y);
   const [reference, test] = await Promise.all(positionals.map((p) => readImageFile(p)));
   if (reference.width !== test.width || reference.height !== test.height) {
     throw new Error(`images differ in size: ${reference.width}x${reference.height} vs ${test.width}x${test.height}`);
   }
-  const a = shave(rgbToY(rgbaToTensor(reference)), border);
-  const b = shave(rgbToY(rgbaToTensor(test)), border);
+  const a = shave(rgbToY(rgbaToTensor(reference), y), border);
+  const b = shave(rgbToY(rgbaToTensor(test), y), border);
   const psnr = psnrOf(a, b);
   const ssim = ssimOf(a, b);
   // Exactly {"psnr": <number>, "ssim": <number>}; identical images have an infinite PSNR, which
   // JSON cannot hold, so it is written as null.
   if (values.json) process.stdout.write(`{"psnr": ${Number.isFinite(psnr) ? psnr : 'null'}, "ssim": ${ssim}}\n`);
-  else process.stdout.write(`PSNR ${formatDb(psnr)} dB, SSIM ${ssim.toFixed(4)} (Y, shave ${border})\n`);
+  else process.stdout.write(`PSNR ${formatDb(psnr)} dB, SSIM ${ssim.toFixed(4)} (Y ${Y_NAMES[y]}, shave ${border})\n`);
 }
 
 /** `msrn showcase`: bicubic | model | ground truth, side by side, for people to look at. */

@@ -14,17 +14,39 @@ export interface Plane {
 }
 
 /**
- * BT.601 luma Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255 for R, G, B in 0..255.
- * `round` (default) rounds Y to an integer, as MATLAB's rgb2ycbcr does for uint8 images, which is
- * how the published numbers were made.
+ * How 8-bit RGB becomes the luma that is scored; both are BT.601,
+ * Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255 for R, G, B in 0..255, and differ in rounding:
+ * - 'float' (the default): MSRN's own scorer (MIVRC/MSRN-PyTorch, Test/Evaluate_PSNR_SSIM.m),
+ *   `single(rgb2ycbcr(im2double(im))) * 255`: Y computed in double on 0..1, rounded to single
+ *   precision, times 255 in single precision. Not rounded to 8 bits.
+ * - 'u8': MATLAB's rgb2ycbcr on the uint8 image, Y rounded to an integer (the SRCNN-era
+ *   scripts); reads 0.03-0.05 dB lower than 'float' on typical SR results.
  */
-export function rgbToY(rgb: Tensor<Float32Array> | Tensor<Uint8Array>, round = true): Plane {
+export type YConvention = 'float' | 'u8';
+export const Y_CONVENTIONS: readonly YConvention[] = ['float', 'u8'];
+
+// rgb2ycbcr's coefficients for double input (its T and offset scaled by 1/255), as MATLAB forms them.
+const Y_R = 65.481 / 255;
+const Y_G = 128.553 / 255;
+const Y_B = 24.966 / 255;
+const Y_OFFSET = 16 / 255;
+
+export function rgbToY(rgb: Tensor<Float32Array> | Tensor<Uint8Array>, convention: YConvention = 'float'): Plane {
   if (rgb.channels !== 3) throw new RangeError(`rgbToY needs 3 channels, got ${rgb.channels}`);
+  if (!Y_CONVENTIONS.includes(convention)) throw new RangeError(`unknown Y convention ${JSON.stringify(convention)}; expected float or u8`);
   const plane = rgb.planeSize;
   const out = new Float64Array(plane);
-  for (let i = 0; i < plane; i++) {
-    const y = 16 + (65.481 * rgb.data[i] + 128.553 * rgb.data[i + plane] + 24.966 * rgb.data[i + 2 * plane]) / 255;
-    out[i] = round ? Math.round(y) : y;
+  const { data } = rgb;
+  if (convention === 'u8') {
+    for (let i = 0; i < plane; i++) {
+      out[i] = Math.round(16 + (65.481 * data[i] + 128.553 * data[i + plane] + 24.966 * data[i + 2 * plane]) / 255);
+    }
+  } else {
+    for (let i = 0; i < plane; i++) {
+      // imlincomb in double on im2double values, then single(), then * 255 in single precision.
+      const y01 = Y_R * (data[i] / 255) + Y_G * (data[i + plane] / 255) + Y_B * (data[i + 2 * plane] / 255) + Y_OFFSET;
+      out[i] = Math.fround(Math.fround(y01) * 255);
+    }
   }
   return { width: rgb.width, height: rgb.height, data: out };
 }
@@ -151,8 +173,9 @@ export function srMetrics(
   reference: Tensor<Float32Array> | Tensor<Uint8Array>,
   test: Tensor<Float32Array> | Tensor<Uint8Array>,
   border: number,
+  convention: YConvention = 'float',
 ): { psnr: number; ssim: number } {
-  const ya = shave(rgbToY(reference), border);
-  const yb = shave(rgbToY(test), border);
+  const ya = shave(rgbToY(reference, convention), border);
+  const yb = shave(rgbToY(test, convention), border);
   return { psnr: psnr(ya, yb), ssim: ssim(ya, yb) };
 }

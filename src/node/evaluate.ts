@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { access } from 'node:fs/promises';
 import { RgbaImage } from '../image/codec.js';
-import { channelPlanes, psnr, srMetrics, ssim } from '../image/metrics.js';
+import { YConvention, channelPlanes, psnr, srMetrics, ssim } from '../image/metrics.js';
 import { rgbaToTensor } from '../image/pixels.js';
 import { imresizeBicubic, resizeBilinear } from '../image/resize.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -12,8 +12,9 @@ import { Upscaler } from './upscale.js';
  * Benchmark evaluation over a folder of HR images.
  *
  * 'standard' (what SR papers report): HR modcropped to a multiple of the scale; LR from the
- * LR folder (same file name) or MATLAB bicubic 1/scale; scores on 8-bit BT.601 Y with `scale`
- * pixels shaved.
+ * LR folder (same file name) or MATLAB bicubic 1/scale; scores on BT.601 Y with `scale` pixels
+ * shaved, Y as MSRN's scorer forms it ('float', default) or rounded to 8 bits ('u8'; see
+ * YConvention in image/metrics.ts).
  * 'card' (how the model card's 32.600 / 32.368 were made): LR resized to a fixed size with
  * bilinear, the model output compared in RGB with the HR resized (bilinear) to the output size,
  * no shave; SSIM is the mean over R, G, B.
@@ -32,6 +33,8 @@ export interface ImageScores {
 
 export interface EvaluationResult {
   readonly protocol: 'standard' | 'card';
+  /** how the standard protocol's luma was formed */
+  readonly y: YConvention;
   readonly scale: number;
   readonly images: ImageScores[];
   readonly mean: { bicubic: Score; fp32?: Score; int8?: Score };
@@ -43,6 +46,8 @@ export interface EvaluateOptions {
   readonly int8?: Upscaler;
   readonly lrDir?: string;
   readonly protocol?: 'standard' | 'card';
+  /** standard protocol: the luma convention (default 'float', MSRN's own scorer) */
+  readonly y?: YConvention;
   /** card protocol: LR size [height, width] (the card used 1080x1920) */
   readonly size?: readonly [number, number];
   readonly onImage?: (scores: ImageScores, done: number, total: number) => void;
@@ -80,6 +85,7 @@ export async function evaluateFolder(hrDir: string, options: EvaluateOptions): P
   };
   return {
     protocol,
+    y: options.y ?? 'float',
     scale,
     images,
     mean: { bicubic: mean((s) => s.bicubic)!, fp32: mean((s) => s.fp32), int8: mean((s) => s.int8) },
@@ -129,11 +135,12 @@ async function scoreStandard(name: string, hrFull: Tensor<Float32Array>, lrGiven
   }
   const bicubic = imresizeBicubic(lr, scale);
   const out = await runModels(lr, options);
+  const score = (t: Tensor<Float32Array>) => srMetrics(hr, t, scale, options.y);
   return {
     name,
-    bicubic: srMetrics(hr, bicubic, scale),
-    fp32: out.fp32 ? srMetrics(hr, out.fp32, scale) : undefined,
-    int8: out.int8 ? srMetrics(hr, out.int8, scale) : undefined,
+    bicubic: score(bicubic),
+    fp32: out.fp32 ? score(out.fp32) : undefined,
+    int8: out.int8 ? score(out.int8) : undefined,
   };
 }
 

@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Plane, psnr, rgbToY, shave, srMetrics, ssim } from '../../src/image/metrics.js';
+import { decodeImage } from '../../src/image/codec.js';
+import { rgbaToTensor } from '../../src/image/pixels.js';
+import { FIXTURES } from '../helpers/fixtures.js';
 import { rng } from '../helpers/random.js';
 
 const random = rng(17);
@@ -35,13 +40,38 @@ describe('metrics', () => {
     expect(() => ssim(plane(10, 10, () => 0), plane(10, 10, () => 0))).toThrow(/at least 11x11/);
   });
 
-  it('Y follows BT.601 and rounds like MATLAB rgb2ycbcr on uint8', () => {
+  it("Y follows BT.601: 'float' is MSRN's single-precision luma, 'u8' rounds like rgb2ycbcr on uint8", () => {
     const rgb = new Tensor(3, 1, 3, new Float32Array([0, 255, 100, 0, 255, 150, 0, 255, 200]));
-    const exact = rgbToY(rgb, false).data;
-    expect(exact[0]).toBeCloseTo(16, 12);
-    expect(exact[1]).toBeCloseTo(235, 12);
-    expect(exact[2]).toBeCloseTo(16 + (65.481 * 100 + 128.553 * 150 + 24.966 * 200) / 255, 12);
-    expect(Array.from(rgbToY(rgb).data)).toEqual([16, 235, Math.round(exact[2])]);
+    const exact = [16, 235, 16 + (65.481 * 100 + 128.553 * 150 + 24.966 * 200) / 255];
+    const float = rgbToY(rgb).data;
+    for (let i = 0; i < 3; i++) {
+      expect(Math.abs(float[i] - exact[i])).toBeLessThan(255 * 2 ** -24); // float32 rounding of a value below 1, times 255
+      expect(float[i]).toBe(Math.fround(float[i])); // a single-precision value
+    }
+    expect(float[2]).not.toBe(Math.round(float[2])); // not rounded to 8 bits
+    expect(Array.from(rgbToY(rgb, 'u8').data)).toEqual(exact.map(Math.round));
+    expect(Array.from(rgbToY(rgb, 'float').data)).toEqual(Array.from(float));
+    expect(() => rgbToY(rgb, 'y8' as never)).toThrow(/unknown Y convention "y8"; expected float or u8/);
+  });
+
+  it("equals an independent numpy version of MSRN's Evaluate_PSNR_SSIM.m, both conventions", () => {
+    const dir = join(FIXTURES, 'metrics');
+    const { cases } = JSON.parse(readFileSync(join(dir, 'scores.json'), 'utf8')) as {
+      cases: { name: string; shave: number; float: { psnr: number; ssim: number }; u8: { psnr: number; ssim: number } }[];
+    };
+    expect(cases.length).toBe(3);
+    for (const c of cases) {
+      const ref = rgbaToTensor(decodeImage(readFileSync(join(dir, `${c.name}_ref.png`))));
+      const test = rgbaToTensor(decodeImage(readFileSync(join(dir, `${c.name}_test.png`))));
+      for (const convention of ['float', 'u8'] as const) {
+        const got = srMetrics(ref, test, c.shave, convention);
+        expect(Math.abs(got.psnr - c[convention].psnr), `${c.name} ${convention} PSNR`).toBeLessThan(1e-6);
+        expect(Math.abs(got.ssim - c[convention].ssim), `${c.name} ${convention} SSIM`).toBeLessThan(1e-9);
+      }
+      // The conventions differ by more than the tolerance, so the test tells them apart.
+      expect(Math.abs(c.float.psnr - c.u8.psnr)).toBeGreaterThan(0.05);
+      expect(srMetrics(ref, test, c.shave)).toEqual(srMetrics(ref, test, c.shave, 'float')); // the default
+    }
   });
 
   it('shaves borders and scores like the SR papers', () => {
