@@ -25,6 +25,7 @@ const ui = {
   sample: element<HTMLButtonElement>('sample'),
   inputInfo: element<HTMLParagraphElement>('input-info'),
   threads: element<HTMLInputElement>('threads'),
+  ensemble: element<HTMLInputElement>('ensemble'),
   tile: element<HTMLInputElement>('tile'),
   run: element<HTMLButtonElement>('run'),
   abort: element<HTMLButtonElement>('abort'),
@@ -52,6 +53,7 @@ function setState(state: State): void {
   ui.run.disabled = !input || state === 'running';
   ui.abort.disabled = state !== 'running';
   ui.file.disabled = state === 'running';
+  ui.ensemble.disabled = state === 'running';
   ui.sample.disabled = state === 'running';
 }
 
@@ -140,8 +142,10 @@ async function run(): Promise<void> {
     const computing = performance.now();
     ui.status.textContent = 'Upscaling...';
     let tiles = 0;
+    const ensemble = ui.ensemble.checked;
     const result = await upscaler.upscale(input.blob, {
       signal: controller.signal,
+      ensemble,
       onProgress: (fraction, { done, total }) => {
         tiles = total;
         ui.progress.value = fraction;
@@ -157,7 +161,7 @@ async function run(): Promise<void> {
     const seconds = (ms: number) => (ms / 1000).toFixed(2);
     ui.status.textContent =
       `${result.width / 2} x ${result.height / 2} -> ${result.width} x ${result.height} in ${seconds(finished - computing)} s ` +
-      `(${settings.precision}, ${settings.threads} worker${settings.threads > 1 ? 's' : ''}, ${tiles} tile${tiles > 1 ? 's' : ''}` +
+      `(${settings.precision}${ensemble ? ' self-ensemble' : ''}, ${settings.threads} worker${settings.threads > 1 ? 's' : ''}, ${tiles} tile${tiles > 1 ? 's' : ''}` +
       `${computing - started > 50 ? `; model loaded in ${seconds(computing - started)} s` : ''})`;
     await offerDownload(result);
     setState('done');

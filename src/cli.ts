@@ -23,7 +23,7 @@ Usage:
   msrn compare <image> [--weights <fp32 blob>] [--int8 <int8 blob>] [--json]
   msrn eval <hr-dir> [--lr-dir <dir>] [--scale 2] [--precision fp32[,int8]] [--json <file>]
             [--weights <fp32 blob>] [--int8 <int8 blob>] [--protocol standard|card --size HxW] [--y float|u8]
-            [--threads <n>]
+            [--ensemble] [--threads <n>]
   msrn resize <input> -o <output> --scale <s>
   msrn metrics <reference> <test> [--shave <px>] [--y float|u8] [--json]
   msrn showcase <hr-image> -o <out.png> [--crop x,y,w,h] [--zoom 3] [--weights <blob>] [--precision fp32|int8]
@@ -31,7 +31,8 @@ Usage:
 
 Commands:
   upscale    Upscale an image by the model's scale (x2 for the default weights). The output
-             format follows the extension of -o (.png, .jpg, .jpeg).
+             format follows the extension of -o (.png, .jpg, .jpeg). --ensemble: self-ensemble
+             (MSRN+), the mean of the model on the 8 flips and transposes; 8x the time.
   info       Print a blob's config, parameter count, checksum (int8: calibration and scales).
   calibrate  Calibrate fp32 weights on a folder of images and write the int8 model: max
              (the model card's recipe, default) or a percentile of |x| per tensor.

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../src/image/codec.js';
 import { readInt8Blob } from '../src/quant/int8-blob.js';
 import { readWeightBlob, writeWeightBlob } from '../src/msrn/weights-blob.js';
+import { upscale } from '../dist/index.js';
 import { msrn, msrnIn } from './helpers/cli.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
@@ -76,6 +77,15 @@ describe('msrn calibrate', () => {
     expect(readdirSync(work)).not.toContain('nothing.int8.bin');
     const missing = await msrn('calibrate', join(work, 'nope'), '-o', out, '--weights', weights);
     expect(missing.stderr).toMatch(/cannot read folder .*nope: no such file/);
+  });
+});
+
+describe('msrn upscale --ensemble', () => {
+  it('writes the self-ensemble result of the library', async () => {
+    const out = join(work, 'plus.png');
+    expect((await msrn('upscale', join(FIXTURES, 'e2e', 'input.png'), '-o', out, '--weights', weights, '--ensemble', '--quiet')).code).toBe(0);
+    const expected = await upscale(join(FIXTURES, 'e2e', 'input.png'), { weights, ensemble: true });
+    expect(Buffer.from(decodeImage(readFileSync(out)).data).equals(Buffer.from(expected.data))).toBe(true);
   });
 });
 
@@ -170,15 +180,18 @@ describe('msrn info, compare, eval', () => {
     );
   });
 
-  it('eval --y u8 scores on 8-bit luma: lower than the float default on the same images', async () => {
+  it('eval --y u8 scores on 8-bit luma (lower than the float default); --ensemble scores MSRN+', async () => {
     const run = async (...y: string[]) => {
       const json = join(work, `eval-${y.join('') || 'default'}.json`);
       expect((await msrn('eval', hr, '--weights', weights, '--json', json, '--quiet', ...y)).code).toBe(0);
       return JSON.parse(readFileSync(json, 'utf8'));
     };
-    const [float, u8] = [await run(), await run('--y', 'u8')];
+    const [float, u8, plus] = [await run(), await run('--y', 'u8'), await run('--ensemble')];
     expect(u8.y).toBe('u8');
     expect(u8.mean.bicubic.psnr).toBeLessThan(float.mean.bicubic.psnr);
+    expect([float.ensemble, plus.ensemble]).toEqual([false, true]);
+    expect(plus.mean.bicubic).toEqual(float.mean.bicubic); // bicubic is not a model: no ensemble
+    expect(plus.mean.fp32.psnr).not.toBe(float.mean.fp32.psnr);
     const bad = await msrn('eval', hr, '--weights', weights, '--y', 'rounded');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--y must be float .* or u8 .*; got 'rounded'/);

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createUpscaler, decodeImage, encodePng, planTiles, upscale } from '../dist/index.js';
+import { Tensor, createUpscaler, decodeModel, decodeImage, encodePng, forwardModel, planTiles, rgbaToTensor, toByte, upscale } from '../dist/index.js';
+import type { Precision } from '../dist/index.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { rng } from './helpers/random.js';
 
@@ -138,6 +139,84 @@ describe('upscale()', () => {
   it('handles a 1x1 image', async () => {
     const out = await upscale({ data: new Uint8Array([10, 200, 30, 255]), width: 1, height: 1 }, { weights });
     expect([out.width, out.height, out.data.length]).toEqual([2, 2, 16]);
+  });
+});
+
+/**
+ * The 8 flips and transposes written out independently of src/ops/dihedral.ts: a CHW tensor
+ * read through a coordinate map, where `source` sends an output pixel to the pixel it comes from.
+ */
+function viewThrough(t: Tensor<Float32Array>, k: number, inverse: boolean): Tensor<Float32Array> {
+  const transposed = k >= 4;
+  const [h, w] = transposed ? [t.width, t.height] : [t.height, t.width];
+  const out = new Float32Array(t.data.length);
+  // Forward k: rotate the coordinates of the (possibly transposed) picture, then flip.
+  const source = (y: number, x: number, height: number, width: number): [number, number] => {
+    const fy = k & 2 ? height - 1 - y : y;
+    const fx = k & 1 ? width - 1 - x : x;
+    return transposed ? [fx, fy] : [fy, fx];
+  };
+  for (let c = 0; c < t.channels; c++) {
+    for (let y = 0; y < (inverse ? t.height : h); y++) {
+      for (let x = 0; x < (inverse ? t.width : w); x++) {
+        if (!inverse) {
+          const [sy, sx] = source(y, x, h, w);
+          out[(c * h + y) * w + x] = t.data[(c * t.height + sy) * t.width + sx];
+        } else {
+          const [sy, sx] = source(y, x, t.height, t.width);
+          out[(c * h + sy) * w + sx] = t.data[(c * t.height + y) * t.width + x];
+        }
+      }
+    }
+  }
+  return new Tensor(t.channels, h, w, out);
+}
+
+describe('self-ensemble (MSRN+)', () => {
+  const int8Weights = readFileSync(join(FIXTURES, 'int8', 'q16x2-x2.int8.bin'));
+  const blobs: Record<Precision, Uint8Array> = { fp32: weights, int8: int8Weights };
+
+  for (const precision of ['fp32', 'int8'] as const) {
+    it(`${precision}: equals the mean, in float, of the model on the 8 transformed images, each transformed back`, async () => {
+      const image = testImage();
+      const loaded = decodeModel(precision, blobs[precision]);
+      const input = rgbaToTensor(image);
+      let sum: Float64Array | undefined;
+      for (let k = 0; k < 8; k++) {
+        const output = forwardModel(loaded, viewThrough(input, k, false));
+        const back = viewThrough(new Tensor(output.channels, output.height, output.width, Float32Array.from(output.data)), k, true);
+        sum ??= new Float64Array(back.data.length);
+        for (let i = 0; i < sum.length; i++) sum[i] += back.data[i];
+      }
+      const plane = sum!.length / 3;
+      const expectedBytes = new Uint8ClampedArray(plane * 4);
+      for (let i = 0; i < plane; i++) {
+        for (let c = 0; c < 3; c++) expectedBytes[i * 4 + c] = toByte(Math.fround(sum![c * plane + i] / 8));
+        expectedBytes[i * 4 + 3] = 255;
+      }
+      const result = await upscale(image, { precision, weights: blobs[precision], ensemble: true, threads: 1, tileSize: 1000 });
+      expect(result.data).toEqual(expectedBytes);
+      const plain = await upscale(image, { precision, weights: blobs[precision], threads: 1, tileSize: 1000 });
+      expect(plain.data).not.toEqual(result.data); // it does change the picture
+    });
+  }
+
+  it('is tiled and threaded like the plain path (same bytes for any thread count) and abortable', async () => {
+    const image = testImage();
+    for (const precision of ['fp32', 'int8'] as const) {
+      const one = await upscale(image, { precision, weights: blobs[precision], ensemble: true, threads: 1, tileSize: 16 });
+      const two = await upscale(image, { precision, weights: blobs[precision], ensemble: true, threads: 2, tileSize: 16 });
+      expect(two.data).toEqual(one.data);
+      if (precision === 'int8') {
+        // Integer outputs: tiles change nothing at all, so any tile size gives the same bytes.
+        const whole = await upscale(image, { precision, weights: blobs[precision], ensemble: true, threads: 1, tileSize: 1000 });
+        expect(whole.data).toEqual(one.data);
+      }
+    }
+    const controller = new AbortController();
+    const aborted = upscale(image, { weights, ensemble: true, threads: 2, tileSize: 8, signal: controller.signal, onProgress: () => controller.abort() });
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(upscale(image, { weights, ensemble: 'yes' as never })).rejects.toThrow(/ensemble must be true or false, got yes/);
   });
 });
 

@@ -14,6 +14,7 @@ export async function evalCommand(args: string[]): Promise<void> {
     json: { type: 'string' },
     protocol: { type: 'string', default: 'standard' },
     y: { type: 'string', default: 'float' },
+    ensemble: { type: 'boolean', default: false },
     size: { type: 'string' },
     threads: { type: 'string' },
     quiet: { type: 'boolean', default: false },
@@ -51,6 +52,7 @@ export async function evalCommand(args: string[]): Promise<void> {
         lrDir: values['lr-dir'],
         protocol,
         y,
+        ensemble: values.ensemble,
         size,
         onImage: (s, done, total) => {
           if (!values.quiet) process.stderr.write(`evaluated ${done}/${total}: ${s.name}\n`);
@@ -63,7 +65,7 @@ export async function evalCommand(args: string[]): Promise<void> {
     await fp32?.dispose();
   }
   process.stdout.write(formatTable(result));
-  if (values.json) await writeAtomically(values.json, `${toJson({ protocol: result.protocol, y: result.y, images: result.images, mean: result.mean })}\n`);
+  if (values.json) await writeAtomically(values.json, `${toJson({ protocol: result.protocol, y: result.y, ensemble: result.ensemble, images: result.images, mean: result.mean })}\n`);
 }
 
 function formatTable(result: EvaluationResult): string {
@@ -72,7 +74,9 @@ function formatTable(result: EvaluationResult): string {
   if (result.mean.int8) columns.push('int8');
   const cell = (s?: Score) => (s ? `${formatDb(s.psnr).padStart(8)} / ${s.ssim.toFixed(4)}` : '');
   const width = Math.max(8, ...result.images.map((i) => i.name.length));
-  const what = result.protocol === 'standard' ? `Y channel (${Y_NAMES[result.y]}), shave ${result.scale}` : 'RGB, no shave (model card protocol)';
+  const what =
+    (result.protocol === 'standard' ? `Y channel (${Y_NAMES[result.y]}), shave ${result.scale}` : 'RGB, no shave (model card protocol)') +
+    (result.ensemble ? '; models with self-ensemble (x8)' : '');
   const lines = [
     `x${result.scale}, PSNR dB / SSIM on ${what}`,
     `${'image'.padEnd(width)}  ${columns.map((c) => c.padStart(17)).join('  ')}`,

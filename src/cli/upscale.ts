@@ -9,7 +9,7 @@ import { ProgressBar } from './progress.js';
 
 export const UPSCALE_USAGE =
   'msrn upscale <input.png|.jpg|folder> -o <output.png|.jpg|folder> [--weights <blob>] [--precision fp32|int8]\n' +
-  '               [--tile <px>] [--threads <n>] [--quality 1-100] [--max-pixels N] [--quiet]';
+  '               [--tile <px>] [--threads <n>] [--ensemble] [--quality 1-100] [--max-pixels N] [--quiet]';
 
 export async function upscaleCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
@@ -20,6 +20,7 @@ export async function upscaleCommand(args: string[]): Promise<void> {
     threads: { type: 'string' },
     quality: { type: 'string' },
     'max-pixels': { type: 'string' },
+    ensemble: { type: 'boolean', default: false },
     quiet: { type: 'boolean', short: 'q', default: false },
   });
   if (positionals.length !== 1) throw new UsageError(`upscale takes exactly one input image or folder, got ${positionals.length}`);
@@ -54,7 +55,7 @@ export async function upscaleCommand(args: string[]): Promise<void> {
   try {
     for (const job of jobs) {
       const bar = new ProgressBar(folderMode ? basename(job.from) : 'upscaling', values.quiet);
-      const result = await upscaler.upscale(job.from, { onProgress: (f, tiles) => bar.update(f, tiles) });
+      const result = await upscaler.upscale(job.from, { ensemble: values.ensemble, onProgress: (f, tiles) => bar.update(f, tiles) });
       await writeAtomically(job.to, encodeImage(result, formatFromName(job.to), quality));
       bar.finish();
     }

@@ -35,6 +35,8 @@ export interface EvaluationResult {
   readonly protocol: 'standard' | 'card';
   /** how the standard protocol's luma was formed */
   readonly y: YConvention;
+  /** whether the models ran with self-ensemble */
+  readonly ensemble: boolean;
   readonly scale: number;
   readonly images: ImageScores[];
   readonly mean: { bicubic: Score; fp32?: Score; int8?: Score };
@@ -48,6 +50,8 @@ export interface EvaluateOptions {
   readonly protocol?: 'standard' | 'card';
   /** standard protocol: the luma convention (default 'float', MSRN's own scorer) */
   readonly y?: YConvention;
+  /** run the models with self-ensemble, MSRN+ (bicubic is scored as always) */
+  readonly ensemble?: boolean;
   /** card protocol: LR size [height, width] (the card used 1080x1920) */
   readonly size?: readonly [number, number];
   readonly onImage?: (scores: ImageScores, done: number, total: number) => void;
@@ -86,6 +90,7 @@ export async function evaluateFolder(hrDir: string, options: EvaluateOptions): P
   return {
     protocol,
     y: options.y ?? 'float',
+    ensemble: options.ensemble ?? false,
     scale,
     images,
     mean: { bicubic: mean((s) => s.bicubic)!, fp32: mean((s) => s.fp32), int8: mean((s) => s.int8) },
@@ -120,7 +125,8 @@ async function runModels(lr: Tensor<Float32Array>, options: EvaluateOptions): Pr
   const plane = lr.height * lr.width;
   const rgb = new Uint8Array(3 * plane);
   for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = lr.data[c * plane + i];
-  const run = async (upscaler: Upscaler) => rgbaToTensor(await upscaler.upscale({ data: rgb, width: lr.width, height: lr.height, channels: 3 }));
+  const run = async (upscaler: Upscaler) =>
+    rgbaToTensor(await upscaler.upscale({ data: rgb, width: lr.width, height: lr.height, channels: 3 }, { ensemble: options.ensemble }));
   return {
     fp32: options.fp32 ? await run(options.fp32) : undefined,
     int8: options.int8 ? await run(options.int8) : undefined,

@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
+import { DIHEDRAL_COUNT, dihedral, undoDihedral } from '../ops/dihedral.js';
 import { BlobFormatError } from '../msrn/container.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
 import { MsrnModelF32, loadModelF32 } from '../msrn/model-f32.js';
@@ -44,4 +45,22 @@ export function forwardModel(loaded: LoadedModel, input: Tensor<Float32Array>): 
   const output = forwardF32(loaded.model, scaled);
   for (let i = 0; i < output.data.length; i++) output.data[i] = (output.data[i] * 255) / range;
   return output;
+}
+
+/**
+ * Self-ensemble (the paper's MSRN+, EDSR's geometric self-ensemble): the model on the 8 flips and
+ * transposes of the input, each output transformed back, the 8 averaged in float and never
+ * rounded in between. 8x the work of forwardModel; the same 0..255 scale, always float.
+ */
+export function forwardModelEnsemble(loaded: LoadedModel, input: Tensor<Float32Array>): Tensor<Float32Array> {
+  let sum: Float64Array | undefined;
+  let output: Tensor<Float32Array | Uint8Array> | undefined;
+  for (let k = 0; k < DIHEDRAL_COUNT; k++) {
+    output = undoDihedral(forwardModel(loaded, dihedral(input, k)), k);
+    sum ??= new Float64Array(output.data.length);
+    for (let i = 0; i < sum.length; i++) sum[i] += output.data[i];
+  }
+  const mean = new Float32Array(sum!.length);
+  for (let i = 0; i < mean.length; i++) mean[i] = sum![i] / DIHEDRAL_COUNT;
+  return new Tensor(output!.channels, output!.height, output!.width, mean);
 }

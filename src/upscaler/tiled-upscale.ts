@@ -2,8 +2,9 @@ import { hasTransparency } from '../image/header.js';
 import { RgbaImage, rgbaChannel, rgbaToTensor, toByte } from '../image/pixels.js';
 import { imresizeBicubic } from '../image/resize.js';
 import { receptiveFieldRadius } from '../msrn/config.js';
-import { Tile, planTiles, tileCore, tileInput } from '../msrn/tiling.js';
-import { LoadedModel, forwardModel } from './model-runner.js';
+import { Tile, planTiles, tileInput } from '../msrn/tiling.js';
+import { LoadedModel } from './model-runner.js';
+import { runTile } from './worker-jobs.js';
 import { WorkerPool } from './worker-pool.js';
 
 /**
@@ -16,6 +17,11 @@ export interface UpscaleCallOptions {
   readonly onProgress?: (fraction: number, tiles: { readonly done: number; readonly total: number }) => void;
   /** Abort: the promise rejects with an error named 'AbortError' and no more tiles run. */
   readonly signal?: AbortSignal;
+  /**
+   * Self-ensemble (MSRN+): each tile is run on its 8 flips and transposes and the results are
+   * averaged before rounding. 8x the time; a little sharper and more faithful.
+   */
+  readonly ensemble?: boolean;
 }
 
 /** RGBA, shaped like ImageData. */
@@ -37,6 +43,7 @@ export async function upscaleTiles(
   pool: WorkerPool | undefined,
 ): Promise<UpscaledImage> {
   const { config } = loaded.model;
+  const ensemble = call.ensemble ?? false;
   const rgb = rgbaToTensor(image);
   const scale = config.scale;
   const width = image.width * scale;
@@ -71,7 +78,7 @@ export async function upscaleTiles(
       // Yield between tiles so an abort (and the caller's event loop, or a page's UI) gets a chance.
       await yieldToEventLoop();
       throwIfAborted(call.signal);
-      paste(tile, tileCore(forwardModel(loaded, tileInput(rgb, tile)), tile, scale).data);
+      paste(tile, runTile(loaded, tile, tileInput(rgb, tile).data, ensemble));
       progress();
     }
     return { width, height, data: out };
@@ -84,7 +91,7 @@ export async function upscaleTiles(
     await Promise.all(
       tiles.map(async (tile) => {
         const input = tileInput(rgb, tile).data;
-        const core = await pool.run<Float32Array | Uint8Array>(owner, { kind: 'tile', tile, input });
+        const core = await pool.run<Float32Array | Uint8Array>(owner, { kind: 'tile', tile, input, ensemble });
         throwIfAborted(call.signal);
         paste(tile, core);
         progress();

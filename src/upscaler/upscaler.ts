@@ -93,6 +93,7 @@ export function checkUpscalerOptions(options: CommonUpscalerOptions): void {
 function checkCallOptions(options: UpscaleCallOptions): void {
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError('onProgress must be a function');
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  if (options.ensemble !== undefined && typeof options.ensemble !== 'boolean') throw new TypeError(`ensemble must be true or false, got ${String(options.ensemble)}`);
 }
 
 export function isPixelInput(input: unknown): input is PixelInput {

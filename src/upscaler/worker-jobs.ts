@@ -13,7 +13,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Tile, tileCore } from '../msrn/tiling.js';
 import { CalibrationMethod, MaxCalibrator } from '../quant/calibrate.js';
-import { Precision, decodeModel, forwardModel } from './model-runner.js';
+import { LoadedModel, Precision, decodeModel, forwardModel, forwardModelEnsemble } from './model-runner.js';
 
 /** What a worker loads once: the validated blob bytes of the model and their precision. */
 export interface ModelWorkerData {
@@ -27,6 +27,8 @@ export type WorkerJob =
       readonly tile: Tile;
       /** the tile's halo region of the image, (3, haloHeight, haloWidth), values 0..255 */
       readonly input: Float32Array;
+      /** average the 8 flips and transposes (forwardModelEnsemble) */
+      readonly ensemble: boolean;
     }
   | {
       readonly kind: 'calibrate';
@@ -46,6 +48,13 @@ export type WorkerReply =
   | { readonly id: number; readonly result: unknown }
   | { readonly id: number; readonly error: string };
 
+/** The core of a tile's output (its halo dropped), from the tile's halo region of the image. */
+export function runTile(loaded: LoadedModel, tile: Tile, input: Float32Array, ensemble: boolean): Float32Array | Uint8Array {
+  const region = new Tensor(3, tile.haloHeight, tile.haloWidth, input);
+  const output = ensemble ? forwardModelEnsemble(loaded, region) : forwardModel(loaded, region);
+  return tileCore(output, tile, loaded.model.config.scale).data;
+}
+
 /**
  * Loads the model once and returns the function that answers each request:
  *   'tile':      run the model on a tile's halo region, reply with the core of its output;
@@ -55,11 +64,7 @@ export type WorkerReply =
 export function createJobHandler(data: ModelWorkerData): (request: WorkerRequest) => WorkerReply {
   const loaded = decodeModel(data.precision, data.weights);
   const run = (job: WorkerJob): unknown => {
-    if (job.kind === 'tile') {
-      const { tile } = job;
-      const output = forwardModel(loaded, new Tensor(3, tile.haloHeight, tile.haloWidth, job.input));
-      return tileCore(output, tile, loaded.model.config.scale).data;
-    }
+    if (job.kind === 'tile') return runTile(loaded, job.tile, job.input, job.ensemble);
     if (loaded.precision !== 'fp32') throw new Error('calibration runs on fp32 weights');
     const calibrator = new MaxCalibrator(loaded.model, undefined, job.method);
     calibrator.addImage(new Tensor(3, job.height, job.width, job.image));

@@ -146,6 +146,16 @@ describe.runIf(browserTestsEnabled())('msrn-ts/browser in Chromium, unbundled', 
     expect(hash).toBe(fnv1a(node.data));
   });
 
+  it('self-ensemble on the workers: the same bytes as Node', async () => {
+    const hash = await page.evaluate(async () => {
+      const w = window as unknown as HarnessWindow;
+      const blob = await (await fetch('/samples/chelsea.png')).blob();
+      return w.fnv1a((await w.msrn.upscale(blob, { threads: 2, tileSize: 128, ensemble: true })).data);
+    });
+    const node = await upscale(new Uint8Array(SAMPLE), { threads: 2, tileSize: 128, ensemble: true });
+    expect(hash).toBe(fnv1a(node.data));
+  });
+
   it('an abort terminates the running workers at once; the upscaler stays usable', async () => {
     let closed = 0;
     const onWorker = (worker: Worker) => worker.once('close', () => closed++);
