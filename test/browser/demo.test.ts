@@ -134,6 +134,25 @@ describe.runIf(browserTestsEnabled())('the demo page in Chromium', () => {
     await page.close();
   });
 
+  it('takes a dropped file, and the slider moves the line between before and after', async () => {
+    const { page, problems } = await openDemo();
+    const dataTransfer = await page.evaluateHandle(async () => {
+      const transfer = new DataTransfer();
+      const blob = await (await fetch('/samples/chelsea.png')).blob();
+      transfer.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+      return transfer;
+    });
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+    await page.waitForFunction(() => document.body.dataset.state === 'ready');
+    expect(await page.textContent('#input-info')).toMatch(/^dropped.png: 240 x 180/);
+    expect(await page.locator('#compare').isVisible()).toBe(true);
+    await page.locator('#slider').fill('25');
+    expect(await page.locator('#after').evaluate((c: HTMLCanvasElement) => c.style.clipPath)).toBe('inset(0px 0px 0px 25%)');
+    expect(await page.locator('#divider').evaluate((d: HTMLElement) => d.style.left)).toBe('calc(25% - 1px)');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('says clearly what is wrong with a corrupt or foreign file', async () => {
     const { page } = await openDemo();
     const cases = [
