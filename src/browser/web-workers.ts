@@ -7,8 +7,8 @@ import type { ModelWorkerData } from '../upscaler/worker-jobs.js';
  *
  * Without `workerUrl` the worker is created with the literal
  * `new Worker(new URL('./model-worker.js', import.meta.url), { type: 'module' })`, the form that
- * bundlers (Vite, webpack 5, Parcel) recognise and emit as a separate chunk. A worker script must
- * be same-origin: that is also all a strict CSP (`worker-src 'self'`) allows.
+ * Vite (tested: test/browser/bundler.test.ts) and webpack 5 emit as a separate chunk. A worker
+ * script must be same-origin: that is also all a strict CSP (`worker-src 'self'`) allows.
  */
 export function webWorkers(data: ModelWorkerData, workerUrl?: string | URL): SpawnWorker {
   return (events) => {
