@@ -137,7 +137,7 @@ def mbqm(x, m, e):
 RELU, LINEAR, IMAGE = (0, 127), (-127, 127), (0, 255)
 
 
-def qconv(mod, q_in, s_in, s_out, clamp):
+def qconv(mod, q_in, s_in, s_out, clamp, exact=True):
     """One conv of the integer graph: exact values (int8 weights, int32 bias and accumulator,
     TFLite requantization, clamp), straight-through gradients (round = identity, clamp masks).
 
@@ -155,9 +155,17 @@ def qconv(mod, q_in, s_in, s_out, clamp):
     wq = ste(wq, torch.clamp(w / swf, -127, 127))
     bq = ste(bq.float(), mod.bias / s_acc.float())
     acc = F.conv2d(q_in, wq, bq, padding=mod.padding)  # integers below 2^24: exact in float32
-    with torch.no_grad():
-        y = mbqm(torch.round(acc).long(), m.view(1, -1, 1, 1), e.view(1, -1, 1, 1)).float()
-    mult = (s_acc / s_out).float().view(1, -1, 1, 1)
+    if exact:
+        mult = (s_acc / s_out).float().view(1, -1, 1, 1)
+        with torch.no_grad():
+            y = mbqm(torch.round(acc).long(), m.view(1, -1, 1, 1), e.view(1, -1, 1, 1)).float()
+    else:
+        # training: one float rounding by the quantized multiplier (the integer path rounds
+        # twice, SaturatingRoundingDoublingHighMul then RoundingDivideByPOT, which moves the
+        # rounding threshold by at most 2^-right of a step: rare flips, same statistics)
+        mult = (m.double() * torch.pow(2.0, (e - 31).double())).float().view(1, -1, 1, 1)
+        with torch.no_grad():
+            y = torch.round(acc * mult)
     return torch.clamp(ste(y, acc * mult), *clamp)
 
 
@@ -168,8 +176,11 @@ def add_params(s_c, s_f):
     return p
 
 
-def qadd(qa, qx, s_c, s_f):
+def qadd(qa, qx, s_c, s_f, exact=True):
     """Residual add (section 4), exact values; gradient of round((qa s_c + qx s_f) / s_f)."""
+    lin = qa * (s_c / s_f) + qx
+    if not exact:
+        return torch.clamp(ste(torch.round(lin.detach()), lin), *LINEAR)
     left, m1, e1, m2, e2, mo, eo = add_params(s_c, s_f)
     with torch.no_grad():
         dev = qa.device
@@ -179,7 +190,7 @@ def qadd(qa, qx, s_c, s_f):
         v1 = mbqm(qa.long() * (1 << left), t(m1), t(e1))
         v2 = mbqm(qx.long() * (1 << left), t(m2), t(e2))
         y = mbqm(v1 + v2, t(mo), t(eo)).float()
-    return torch.clamp(ste(y, qa * (s_c / s_f) + qx), *LINEAR)
+    return torch.clamp(ste(y, lin), *LINEAR)
 
 
 RELU, LINEAR, IMAGE = (0, 127), (-127, 127), (0, 255)
@@ -199,12 +210,17 @@ def quant_points(model):
 
 
 class Observer:
-    """Per-channel max |x| of every observed tensor (docs/INT8.md section 4, last paragraph)."""
+    """Per-channel max |x| of every observed tensor (docs/INT8.md section 4, last paragraph).
 
-    def __init__(self):
+    keep=True also keeps the tensors themselves (with their graph) for `range_penalty`."""
+
+    def __init__(self, keep=False):
         self.ch = {}
+        self.t = {} if keep else None
 
     def add(self, name, y):
+        if self.t is not None:
+            self.t[name] = y
         m = y.detach().abs().amax(dim=(0, 2, 3)).float().cpu()
         old = self.ch.get(name)
         self.ch[name] = m if old is None else torch.maximum(old, m)
@@ -223,11 +239,39 @@ class Observer:
         return out
 
 
+def range_groups(model):
+    """{quantization point: the observed tensors that share its scale}."""
+    g = {"features": ["head"] + [f"body.{b}" for b in range(model.n_blocks)]}
+    for b in range(model.n_blocks):
+        p = f"body.{b}"
+        g[f"{p}.cat1"] = [f"{p}.conv_3_1", f"{p}.conv_5_1"]
+        g[f"{p}.cat2"] = [f"{p}.conv_3_2", f"{p}.conv_5_2"]
+        g[f"{p}.confusion"] = [f"{p}.confusion"]
+    for k in ["tail.0", "tail.1"] + [p for p, _, _ in upsampler_prefixes(model)] + ["tail.3"]:
+        g[k] = [k]
+    return g
+
+
+def range_penalty(model, obs):
+    """Mean over every tensor t at every quantization point P of log(max_P |x| / std_t), std_t
+    the RMS of t about its per-channel means: how many int8 steps of P the signal of t spans,
+    inverted, on a log scale (a constant offset does not help; a rare peak costs).
+    Pushes the network towards activations whose max is not far above their typical size."""
+    terms = []
+    for point, names in range_groups(model).items():
+        mx = torch.stack([obs.t[n].abs().amax() for n in names]).amax()
+        for n in names:
+            x = obs.t[n]
+            std = (x - x.mean(dim=(0, 2, 3), keepdim=True)).pow(2).mean().add(1e-6).sqrt()
+            terms.append(torch.log(mx + 1e-6) - torch.log(std))
+    return torch.stack(terms).mean()
+
+
 def scales_from_max(point_max):
     return {k: v / 127.0 for k, v in point_max.items()}
 
 
-def forward(model, x, scales=None, obs=None):
+def forward(model, x, scales=None, obs=None, exact=True):
     """MSRN on x (N, 3, H, W), pixel values 0..255.
 
     scales None: the fp32 graph (identical to MSRN.forward); obs (an Observer) records maxima.
@@ -238,7 +282,7 @@ def forward(model, x, scales=None, obs=None):
 
     def conv(mod, inp, s_in, s_out, clamp, relu=False, name=None):
         if q:
-            return qconv(mod, inp, s_in, s_out, clamp)
+            return qconv(mod, inp, s_in, s_out, clamp, exact)
         y = mod(inp)
         if relu:
             y = torch.relu(y)
@@ -260,7 +304,7 @@ def forward(model, x, scales=None, obs=None):
         cat2 = torch.cat([c32, c52], 1)
         conf = conv(blk.confusion, cat2, s.get(f"{p}.cat2"), s.get(f"{p}.confusion"), LINEAR, name=f"{p}.confusion")
         if q:
-            x = qadd(conf, x, s[f"{p}.confusion"], s["features"])
+            x = qadd(conf, x, s[f"{p}.confusion"], s["features"], exact)
         else:
             x = conf + x
             if obs is not None:
@@ -616,7 +660,7 @@ def cmd_train(a):
         pm = evaluate()
         window.append(pm)  # seed the observer with the calibration set's maxima
     model.train()
-    loss_sum, loss_n, t_log = 0.0, 0, time.time()
+    loss_sum, loss_n, t_log, pen_sum = 0.0, 0, time.time(), 0.0
     while state["step"] < a.steps and stop["sig"] is None:
         step = state["step"]
         lr_now = T.lr_at(step, sched)
@@ -629,7 +673,7 @@ def cmd_train(a):
             log(f"step {step}: scales frozen at a max calibration on {a.calib}")
         lr_b, hr_b = sampler.batch(rng, a.batch)
         lr_b, hr_b = lr_b.to(device), hr_b.to(device)
-        obs = Observer()
+        obs = Observer(keep=a.range_penalty > 0)
         out32 = forward(model, lr_b, None, obs)
         if state["frozen"] is None:
             window.append(obs.point_max(model))
@@ -637,9 +681,18 @@ def cmd_train(a):
             scales = {k: max(w.get(k, 0.0) for w in window) / 127.0 for k in keys}
         else:
             scales = state["frozen"]
-        out8 = forward(model, lr_b, scales)
-        loss8 = F.l1_loss(out8, hr_b)
-        loss = loss8 + a.fp32_weight * F.l1_loss(out32, hr_b)
+        loss32 = F.l1_loss(out32, hr_b)
+        if a.no_quant:  # plain fp32 fine-tuning (for measuring training changes alone)
+            loss8 = loss32
+            loss = loss32
+        else:
+            out8 = forward(model, lr_b, scales, exact=a.exact)
+            loss8 = F.l1_loss(out8, hr_b)
+            loss = loss8 + a.fp32_weight * loss32
+        if a.range_penalty > 0:
+            pen = range_penalty(model, obs)
+            loss = loss + a.range_penalty * pen
+            pen_sum += pen.item()
         opt.zero_grad(set_to_none=True)
         if torch.isfinite(loss):
             loss.backward()
@@ -649,9 +702,11 @@ def cmd_train(a):
         state["step"] = step = step + 1
         if step % a.log_every == 0:
             state["last_loss"] = loss_sum / max(1, loss_n)
-            log(f"step {step}/{a.steps} int8-sim l1 {state['last_loss']:.4f} lr {lr_now:.2e} "
+            log(f"step {step}/{a.steps} {'fp32' if a.no_quant else 'int8-sim'} l1 {state['last_loss']:.4f} "
+                + (f"range penalty {pen_sum / max(1, loss_n):.3f} " if a.range_penalty > 0 else "")
+                + f"lr {lr_now:.2e} "
                 f"{(time.time() - t_log) / a.log_every:.3f} s/step elapsed {elapsed() / 3600:.2f} h")
-            loss_sum, loss_n, t_log = 0.0, 0, time.time()
+            loss_sum, loss_n, t_log, pen_sum = 0.0, 0, time.time(), 0.0
         if step % a.eval_every == 0 or step == a.steps:
             evaluate()
         if step % a.save_every == 0 or step == a.steps:
@@ -704,6 +759,12 @@ def parse_args(argv=None):
     t.add_argument("--save-every", type=int, default=250)
     t.add_argument("--log-every", type=int, default=50)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--range-penalty", type=float, default=0.0,
+                   help="weight of `range_penalty` (activation max over spread, log scale)")
+    t.add_argument("--no-quant", action="store_true",
+                   help="no fake-quant term: plain fp32 fine-tuning (with --range-penalty: the root-cause experiment)")
+    t.add_argument("--exact", action="store_true",
+                   help="train on the exact integer emulation (about 4x slower on CPU) instead of single rounding")
     t.set_defaults(fn=cmd_train)
 
     e = sub.add_parser("evaluate", help="fp32 and int8-sim dev PSNR (max calibration on --calib)")
