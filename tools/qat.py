@@ -648,6 +648,10 @@ def cmd_train(a):
             state["best"] = {k: rec[k] for k in ("step", "fp32", "int8")}
             T.atomic_save(model.state_dict(), a.out)
             tag = " [best]"
+        if state.get("best_any") is None or rec["int8"] > state["best_any"]["int8"]:
+            # the best int8 whatever its fp32 (for the record; --out keeps the fp32 constraint)
+            state["best_any"] = {k: rec[k] for k in ("step", "fp32", "int8")}
+            T.atomic_save(model.state_dict(), os.path.splitext(a.out)[0] + ".int8best.pt")
         state["evals"].append(rec)
         worst = min(y - x for x, y in zip(f, q))
         log(f"eval step {state['step']}: dev fp32 {rec['fp32']:.3f} int8 {rec['int8']:.3f} "
