@@ -137,26 +137,37 @@ def mbqm(x, m, e):
 RELU, LINEAR, IMAGE = (0, 127), (-127, 127), (0, 255)
 
 
+def _val(s):
+    return float(s.detach()) if torch.is_tensor(s) else float(s)
+
+
 def qconv(mod, q_in, s_in, s_out, clamp, exact=True):
     """One conv of the integer graph: exact values (int8 weights, int32 bias and accumulator,
     TFLite requantization, clamp), straight-through gradients (round = identity, clamp masks).
 
-    q_in: integer-valued float tensor at scale s_in; returns the integer-valued output at s_out."""
+    q_in: integer-valued float tensor at scale s_in; returns the integer-valued output at s_out.
+    s_in / s_out may be 0-d tensors carrying a gradient (--scale-grad): the requantization
+    multiplier s_in s_w / s_out then passes d loss / d scale on (LSQ's gradient, emerging from
+    the straight-through rounding in the integer domain)."""
     w = mod.weight
+    si, so = _val(s_in), _val(s_out)
     with torch.no_grad():
         w64 = w.detach().double()
         mx = w64.abs().amax(dim=(1, 2, 3))
         sw = torch.where(mx > 0, mx / 127.0, torch.ones_like(mx))  # float64, section 3.3
         wq = torch.clamp(round_half_away(w64 / sw.view(-1, 1, 1, 1)), -127, 127).float()
-        s_acc = s_in * sw  # float64, (s_I * s_w[co])
+        s_acc = si * sw  # float64, (s_I * s_w[co])
         bq = round_half_away(mod.bias.detach().double() / s_acc)
-        m, e = quantize_multiplier_t(s_acc / s_out)
+        m, e = quantize_multiplier_t(s_acc / so)
     swf = sw.float().view(-1, 1, 1, 1)
     wq = ste(wq, torch.clamp(w / swf, -127, 127))
     bq = ste(bq.float(), mod.bias / s_acc.float())
     acc = F.conv2d(q_in, wq, bq, padding=mod.padding)  # integers below 2^24: exact in float32
+    if torch.is_tensor(s_in) or torch.is_tensor(s_out):
+        grad_mult = (s_in * sw.float() / s_out).view(1, -1, 1, 1)
+    else:
+        grad_mult = (s_acc / so).float().view(1, -1, 1, 1)
     if exact:
-        mult = (s_acc / s_out).float().view(1, -1, 1, 1)
         with torch.no_grad():
             y = mbqm(torch.round(acc).long(), m.view(1, -1, 1, 1), e.view(1, -1, 1, 1)).float()
     else:
@@ -166,7 +177,7 @@ def qconv(mod, q_in, s_in, s_out, clamp, exact=True):
         mult = (m.double() * torch.pow(2.0, (e - 31).double())).float().view(1, -1, 1, 1)
         with torch.no_grad():
             y = torch.round(acc * mult)
-    return torch.clamp(ste(y, acc * mult), *clamp)
+    return torch.clamp(ste(y, acc * grad_mult), *clamp)
 
 
 def add_params(s_c, s_f):
@@ -181,7 +192,7 @@ def qadd(qa, qx, s_c, s_f, exact=True):
     lin = qa * (s_c / s_f) + qx
     if not exact:
         return torch.clamp(ste(torch.round(lin.detach()), lin), *LINEAR)
-    left, m1, e1, m2, e2, mo, eo = add_params(s_c, s_f)
+    left, m1, e1, m2, e2, mo, eo = add_params(_val(s_c), _val(s_f))
     with torch.no_grad():
         dev = qa.device
 
@@ -265,6 +276,30 @@ def range_penalty(model, obs):
             std = (x - x.mean(dim=(0, 2, 3), keepdim=True)).pow(2).mean().add(1e-6).sqrt()
             terms.append(torch.log(mx + 1e-6) - torch.log(std))
     return torch.stack(terms).mean()
+
+
+def peak_penalty(model, obs, k):
+    """Mean over the tensors of every quantization point of mean(relu(|x| / std - k)^2): the
+    values more than k standard deviations out, which set the max-calibrated scale."""
+    terms = []
+    for point, names in range_groups(model).items():
+        for n in names:
+            x = obs.t[n]
+            std = (x - x.mean(dim=(0, 2, 3), keepdim=True)).pow(2).mean().add(1e-6).sqrt()
+            terms.append(torch.relu(x.abs() / std - k).pow(2).mean())
+    return torch.stack(terms).mean()
+
+
+def differentiable_scales(model, obs, values, g):
+    """Scales with the given values whose gradient (times g) reaches the current batch's max of
+    each point in the fp32 graph: max calibration, made learnable (the max element moves)."""
+    out = {}
+    for point, names in range_groups(model).items():
+        bm = torch.stack([obs.t[n].abs().amax() for n in names]).amax()
+        v = values[point]
+        out[point] = v + g * v * (bm / bm.detach() - 1.0)
+    out["input"] = values["input"]
+    return out
 
 
 def scales_from_max(point_max):
@@ -626,7 +661,7 @@ def cmd_train(a):
         state["elapsed"] = elapsed()
         state["window"] = list(window)
         T.atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state,
-                       "args": vars(a),
+                       "args": {k: v for k, v in vars(a).items() if k != "fn"},
                        "rng": {"torch": torch.get_rng_state(), "numpy": rng.bit_generator.state,
                                "python": random.getstate(),
                                "cuda": torch.cuda.get_rng_state() if device.type == "cuda" else None}},
@@ -677,7 +712,7 @@ def cmd_train(a):
             log(f"step {step}: scales frozen at a max calibration on {a.calib}")
         lr_b, hr_b = sampler.batch(rng, a.batch)
         lr_b, hr_b = lr_b.to(device), hr_b.to(device)
-        obs = Observer(keep=a.range_penalty > 0)
+        obs = Observer(keep=a.range_penalty > 0 or a.peak_penalty > 0 or a.scale_grad > 0)
         out32 = forward(model, lr_b, None, obs)
         if state["frozen"] is None:
             window.append(obs.point_max(model))
@@ -685,6 +720,8 @@ def cmd_train(a):
             scales = {k: max(w.get(k, 0.0) for w in window) / 127.0 for k in keys}
         else:
             scales = state["frozen"]
+        if a.scale_grad > 0:
+            scales = differentiable_scales(model, obs, scales, a.scale_grad)
         loss32 = F.l1_loss(out32, hr_b)
         if a.no_quant:  # plain fp32 fine-tuning (for measuring training changes alone)
             loss8 = loss32
@@ -697,6 +734,10 @@ def cmd_train(a):
             pen = range_penalty(model, obs)
             loss = loss + a.range_penalty * pen
             pen_sum += pen.item()
+        if a.peak_penalty > 0:
+            pen = peak_penalty(model, obs, a.peak_k)
+            loss = loss + a.peak_penalty * pen
+            pen_sum += pen.item()
         opt.zero_grad(set_to_none=True)
         if torch.isfinite(loss):
             loss.backward()
@@ -707,7 +748,7 @@ def cmd_train(a):
         if step % a.log_every == 0:
             state["last_loss"] = loss_sum / max(1, loss_n)
             log(f"step {step}/{a.steps} {'fp32' if a.no_quant else 'int8-sim'} l1 {state['last_loss']:.4f} "
-                + (f"range penalty {pen_sum / max(1, loss_n):.3f} " if a.range_penalty > 0 else "")
+                + (f"penalty {pen_sum / max(1, loss_n):.4f} " if a.range_penalty > 0 or a.peak_penalty > 0 else "")
                 + f"lr {lr_now:.2e} "
                 f"{(time.time() - t_log) / a.log_every:.3f} s/step elapsed {elapsed() / 3600:.2f} h")
             loss_sum, loss_n, t_log, pen_sum = 0.0, 0, time.time(), 0.0
@@ -765,6 +806,10 @@ def parse_args(argv=None):
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--range-penalty", type=float, default=0.0,
                    help="weight of `range_penalty` (activation max over spread, log scale)")
+    t.add_argument("--peak-penalty", type=float, default=0.0, help="weight of `peak_penalty`")
+    t.add_argument("--peak-k", type=float, default=8.0, help="peak_penalty's threshold in standard deviations")
+    t.add_argument("--scale-grad", type=float, default=0.0,
+                   help="pass the loss's gradient w.r.t. each activation scale (times this) to the max it comes from")
     t.add_argument("--no-quant", action="store_true",
                    help="no fake-quant term: plain fp32 fine-tuning (with --range-penalty: the root-cause experiment)")
     t.add_argument("--exact", action="store_true",
