@@ -729,7 +729,9 @@ def cmd_train(a):
         else:
             out8 = forward(model, lr_b, scales, exact=a.exact)
             loss8 = F.l1_loss(out8, hr_b)
-            loss = loss8 + a.fp32_weight * loss32
+            w32 = a.fp32_weight if a.fp32_weight_end is None else (
+                a.fp32_weight + (a.fp32_weight_end - a.fp32_weight) * step / max(1, a.steps - 1))
+            loss = loss8 + w32 * loss32
         if a.range_penalty > 0:
             pen = range_penalty(model, obs)
             loss = loss + a.range_penalty * pen
@@ -796,6 +798,8 @@ def parse_args(argv=None):
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--patch", type=int, default=48)
     t.add_argument("--fp32-weight", type=float, default=1.0, help="weight of the fp32 L1 term")
+    t.add_argument("--fp32-weight-end", type=float,
+                   help="ramp the fp32 term's weight linearly to this at the last step (default: constant)")
     t.add_argument("--window", type=int, default=200, help="running-max window of the observer, in steps")
     t.add_argument("--freeze", type=float, default=0.75, help="freeze the scales from this fraction of the steps")
     t.add_argument("--equalize", type=float, default=0.0, help="cross-layer equalization power before training")
