@@ -71,10 +71,13 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-ARGS = parse_args()
-# Thread counts must be fixed before torch/numpy start their pools.
-for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
+# Imported as a library (tools/qat.py reuses the data, metric and init code): no argument parsing
+# and no thread setup here; the importer does both.
+ARGS = parse_args() if __name__ == "__main__" else None
+if ARGS is not None:
+    # Thread counts must be fixed before torch/numpy start their pools.
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -85,11 +88,12 @@ sys.path.insert(0, HERE)
 from matlab_imresize import contributions, imresize, modcrop  # noqa: E402
 from msrn_model import MSRN  # noqa: E402
 
-torch.set_num_threads(ARGS.threads)
-try:
-    torch.set_num_interop_threads(1)
-except RuntimeError:
-    pass
+if ARGS is not None:
+    torch.set_num_threads(ARGS.threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
 
 
 def log(*a):
