@@ -531,6 +531,109 @@ def equalize(model, obs, power):
     scale_in(model.add_mean, a)
 
 
+# ============================================================================ rounding nudges
+
+def conv_layers(model):
+    """[(name, conv)] in graph order (docs/INT8.md section 5)."""
+    out = [("sub_mean", model.sub_mean), ("head.0", model.head[0])]
+    for b, blk in enumerate(model.body):
+        out += [(f"body.{b}.{n}", getattr(blk, n)) for n in ("conv_3_1", "conv_5_1", "conv_3_2", "conv_5_2", "confusion")]
+    out += [("tail.0", model.tail[0]), ("tail.1", model.tail[1])]
+    out += [(p, c) for p, c, _ in upsampler_prefixes(model)]
+    out += [("tail.3", model.tail[3]), ("add_mean", model.add_mean)]
+    return out
+
+
+@torch.no_grad()
+def input_moments(model, images, device, pixels=20000, seed=0):
+    """E[u u^T] of every conv's unfolded input patches u (Cin K K), fp32 graph, over `images`
+    (at most `pixels` random positions per image and layer)."""
+    gen = torch.Generator().manual_seed(seed)
+    mom, count, hooks = {}, {}, []
+
+    def hook(name, k):
+        def fn(mod, inp, out):
+            cols = F.unfold(inp[0].double(), k, padding=k // 2)[0]  # (Cin K K, HW)
+            if cols.shape[1] > pixels:
+                cols = cols[:, torch.randperm(cols.shape[1], generator=gen)[:pixels].to(cols.device)]
+            mom[name] = mom.get(name, 0) + cols @ cols.T
+            count[name] = count.get(name, 0) + cols.shape[1]
+        return fn
+    for name, conv in conv_layers(model):
+        hooks.append(conv.register_forward_hook(hook(name, conv.kernel_size[0])))
+    model.eval()
+    try:
+        for img in images:
+            model(to_tensor(img, device))
+    finally:
+        for h in hooks:
+            h.remove()
+    return {k: (v / count[k]).cpu() for k, v in mom.items()}
+
+
+@torch.no_grad()
+def nudge_rounding(model, moments, tau=0.1, margin=0.02, compensate=300):
+    """AdaRound-like choice of the int8 rounding of every conv weight, realised by moving the
+    fp32 weights only inside their int8 cells (docs/INT8.md section 3: wq = round(w / s_w)).
+
+    For each output channel with fp32 weights w (in int8 steps t = w / s_w) and the second moment
+    C = E[u u^T] of the conv's input patches:
+    1. weights within `tau` steps of a rounding boundary may take the other side; a greedy search
+       picks the sides q minimising the int8 error (q - t)^T C (q - t) of that channel;
+    2. the fp32 weights t' are then chosen inside the cells of q (`margin` steps from their
+       edges) to minimise the fp32 change (t' - t)^T C (t' - t) (projected gradient descent,
+       `compensate` iterations): the other weights compensate the flipped ones.
+    The largest weight of each channel (it sets s_w) is never moved. Returns {layer: flips}."""
+    flipped = {}
+    for name, conv in conv_layers(model):
+        C = moments[name]
+        w = conv.weight.detach().double().cpu()
+        cout = w.shape[0]
+        W = w.reshape(cout, -1)
+        mx = W.abs().amax(1, keepdim=True)
+        sw = torch.where(mx > 0, mx / 127.0, torch.ones_like(mx))
+        T = W / sw
+        Q = round_half_away(T)
+        lo = torch.floor(T)
+        top = T.abs() >= T.abs().amax(1, keepdim=True)  # the max of each channel: fixed
+        near = ((T - lo - 0.5).abs() < tau) & ~top
+        n_flip = 0
+        diagC = torch.diagonal(C)
+        for o in range(cout):
+            cand = torch.nonzero(near[o]).flatten()
+            if cand.numel() == 0:
+                continue
+            q, t = Q[o].clone(), T[o]
+            d = q - t
+            g = C @ d
+            for _ in range(cand.numel()):
+                other = torch.where(q[cand] == lo[o, cand], lo[o, cand] + 1, lo[o, cand])
+                step = other - q[cand]
+                gain = 2 * step * g[cand] + step * step * diagC[cand]
+                k = int(torch.argmin(gain))
+                if float(gain[k]) >= -1e-15:
+                    break
+                i = int(cand[k])
+                q[i] += step[k]
+                d[i] += step[k]
+                g += step[k] * C[:, i]
+            n_flip += int((q != Q[o]).sum())
+            Q[o] = q
+        # 2. fp32 weights inside the chosen cells, closest to the original in the C metric
+        lo_b = torch.clamp(Q - 0.5 + margin, min=-127.0)
+        hi_b = torch.clamp(Q + 0.5 - margin, max=127.0)
+        lo_b = torch.where(top, T, lo_b)
+        hi_b = torch.where(top, T, hi_b)
+        X = torch.minimum(torch.maximum(T, lo_b), hi_b)  # start: the nearest point of each cell
+        L = float(torch.linalg.eigvalsh(C).max()) if C.numel() else 1.0
+        for _ in range(compensate if L > 0 else 0):
+            X = torch.minimum(torch.maximum(X - ((X - T) @ C) / L, lo_b), hi_b)
+        assert torch.equal(round_half_away(X), Q), name
+        conv.weight.copy_((X * sw).reshape(w.shape).to(conv.weight.dtype).to(conv.weight.device))
+        flipped[name] = n_flip
+    return flipped
+
+
 # ============================================================================ commands
 
 def pick_device(name):
@@ -559,6 +662,9 @@ def cmd_evaluate(a):
         m = model_from_state_dict(load_state_dict(a.weights)).to(device)
         if p:
             equalize(m, calibrate(m, calib_imgs, device), p)
+        if a.nudge:
+            flips = nudge_rounding(m, input_moments(m, calib_imgs[::5], device), a.nudge)
+            print(f"nudged roundings (tau {a.nudge}): {flips}")
         f, q, pm, _ = eval_model(m, dev, calib_imgs, device)
         print(f"equalize {p}: fp32 {np.mean(f):.3f}  int8 sim {np.mean(q):.3f}  delta {np.mean(q) - np.mean(f):+.3f}  "
               f"features range {pm['features']:.1f} ({time.time() - t:.0f} s)")
@@ -700,7 +806,8 @@ def cmd_train(a):
         window.append(pm)  # seed the observer with the calibration set's maxima
     model.train()
     loss_sum, loss_n, t_log, pen_sum = 0.0, 0, time.time(), 0.0
-    while state["step"] < a.steps and stop["sig"] is None:
+    end = a.steps if not a.max_steps else min(a.steps, a.max_steps)
+    while state["step"] < end and stop["sig"] is None:
         step = state["step"]
         lr_now = T.lr_at(step, sched)
         for g in opt.param_groups:
@@ -758,9 +865,9 @@ def cmd_train(a):
             evaluate()
         if step % a.save_every == 0 or step == a.steps:
             save()
-    if stop["sig"] is not None:
+    if stop["sig"] is not None or state["step"] < a.steps:
         save()
-        log(f"signal {stop['sig']}: checkpoint saved at step {state['step']}, exiting")
+        log(f"stopped at step {state['step']} (signal {stop['sig']}): checkpoint saved, --resume continues")
         return
     log(f"done: {state['step']} steps, {elapsed() / 3600:.2f} h; best {state['best']}")
     if a.export:
@@ -792,6 +899,7 @@ def parse_args(argv=None):
     t.add_argument("--int8", help="after --export: `msrn calibrate <calib>` of it to this int8 blob")
     t.add_argument("--data", default=os.path.join(ROOT, "data"))
     t.add_argument("--steps", type=int, default=12000)
+    t.add_argument("--max-steps", type=int, default=0, help="stop this run at this global step (resume later)")
     t.add_argument("--lr", type=float, default=1e-4)
     t.add_argument("--min-lr", type=float, default=1e-6)
     t.add_argument("--warmup", type=int, default=200)
@@ -825,6 +933,7 @@ def parse_args(argv=None):
     e.add_argument("weights")
     e.add_argument("--equalize", type=float, nargs="+", default=[0.0])
     e.add_argument("--save", help="write the (last) equalized state_dict here")
+    e.add_argument("--nudge", type=float, default=0.0, help="nudge_rounding with this tau (int8 steps)")
     e.set_defaults(fn=cmd_evaluate)
 
     c = sub.add_parser("simcheck", help="simulation vs `msrn upscale --precision int8` on LR of the images")
