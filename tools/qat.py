@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Quantization-aware fine-tuning (QAT) of an fp32 MSRN for the "vacc max int8" path (docs/INT8.md).
 
-    # fp32 checkpoint -> fine-tuned fp32 state_dict (+ optionally the two shipped blobs):
+    # the shipped blobs: fp32 checkpoint -> cross-layer equalization + rounding nudges ->
+    # weights/checkpoints/msrn_x2.int8friendly.pt, weights/msrn_x2.bin, weights/msrn_x2.int8.bin
+    /usr/bin/python3 tools/qat.py ship --init weights/checkpoints/msrn_x2.best.pt
+    # fp32 checkpoint -> fine-tuned fp32 state_dict (+ optionally the two blobs):
     /usr/bin/python3 tools/qat.py train --init weights/checkpoints/msrn_x2.best.pt \
         --out weights/checkpoints/msrn_x2.qat.pt [--export weights/msrn_x2.bin --int8 weights/msrn_x2.int8.bin]
     # the fake-quant simulation against the real integer path (`msrn upscale --precision int8`):
@@ -32,6 +35,12 @@ was). From --freeze (fraction of the steps) on, the scales are frozen at a max c
 calibration set (data/calib, the shipped int8 model's exact recipe). Every --eval-every steps:
 max calibration on data/calib, then dev Y-PSNR of fp32 and of the int8 simulation; the best int8
 dev PSNR among evals whose fp32 dev PSNR is not below the starting model's is written to --out.
+
+`ship` (what the shipped blobs are): no training, two function-preserving or near-preserving
+steps on the fp32 weights, then the card's calibration: `equalize` (power 1: every channel of
+every quantization point spans the point's whole range) and `nudge_rounding` (AdaRound-like
+rounding choices, fp32 change compensated), measured better than any QAT run (see
+weights/README.md). Deterministic on CPU: the same command writes the same bytes.
 
 `--equalize P` first applies cross-layer equalization (function-preserving per-channel rescaling
 of every quantization point, see `equalize`), exactly the same fp32 function.
@@ -362,7 +371,7 @@ def forward(model, x, scales=None, obs=None, exact=True):
 # ============================================================================ data and metrics
 
 def load_rgb(path):
-    return np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
+    return np.array(Image.open(path).convert("RGB"), dtype=np.uint8)  # writable: torch.from_numpy warns otherwise
 
 
 def to_tensor(img_u8, device):
@@ -675,6 +684,44 @@ def cmd_evaluate(a):
             print(f"wrote {a.save}")
 
 
+def cmd_ship(a):
+    """fp32 checkpoint -> the two shipped blobs, in one deterministic command (CPU, 1 thread):
+    cross-layer equalization (--equalize), rounding nudges (--nudge), the fine-tuned state_dict
+    (--out), tools/export_blob.py (--export) and `msrn calibrate` (--int8), the card's recipe
+    (max, the first 50 calibration images). Then scores fp32 and the int8 simulation on dev."""
+    device = torch.device("cpu")
+    model = model_from_state_dict(load_state_dict(a.init)).to(device)
+    calib_imgs = load_calib(a.calib)
+    t = time.time()
+    if a.equalize:
+        equalize(model, calibrate(model, calib_imgs, device), a.equalize)
+        log(f"cross-layer equalization, power {a.equalize}")
+    if a.nudge:
+        flips = nudge_rounding(model, input_moments(model, calib_imgs[::5], device), a.nudge)
+        log(f"rounding nudges (tau {a.nudge} int8 steps): {sum(flips.values())} weights flipped {flips}")
+    T.atomic_save(model.state_dict(), a.out)
+    log(f"wrote {a.out} ({time.time() - t:.0f} s)")
+    subprocess.run([sys.executable, os.path.join(HERE, "export_blob.py"), a.out, a.export], check=True)
+    subprocess.run(["npx", "msrn", "calibrate", a.calib, "-o", a.int8, "--weights", a.export,
+                    "--threads", "1"], cwd=ROOT, check=True)
+    # the blob must hold the simulated model: same weights, and the same max-calibrated scales
+    exported = model_from_blob(a.export)
+    with open(a.int8, "rb") as f:
+        from blob_format import decode_container
+        header, _ = decode_container(f.read())
+    pm = calibrate(exported, calib_imgs, device).point_max(exported)
+    for k, v in scales_from_max(pm).items():
+        if not math.isclose(v, float(header["scales"][k]), rel_tol=1e-5):
+            sys.exit(f"scale {k}: msrn calibrate {header['scales'][k]} vs simulation {v}")
+    dev = DevSet(a.dev, 2)
+    f = dev.score(exported, device)
+    q = dev.score(exported, device, {k: float(v) for k, v in header["scales"].items() if k not in ("image", "output")})
+    log(f"dev (u8 Y): fp32 {np.mean(f):.3f}  int8 sim {np.mean(q):.3f}  delta {np.mean(q) - np.mean(f):+.3f}  "
+        f"worst image {min(y - x for x, y in zip(f, q)):+.3f}")
+    for n, x, y in zip(dev.names, f, q):
+        print(f"    {n:28s} {x:.3f} {y:.3f} {y - x:+.3f}")
+
+
 def cmd_simcheck(a):
     """Fake-quant simulation (with the int8 blob's own scales) vs `msrn upscale --precision int8`."""
     import json
@@ -935,6 +982,16 @@ def parse_args(argv=None):
     e.add_argument("--save", help="write the (last) equalized state_dict here")
     e.add_argument("--nudge", type=float, default=0.0, help="nudge_rounding with this tau (int8 steps)")
     e.set_defaults(fn=cmd_evaluate)
+
+    s = sub.add_parser("ship", help="fp32 checkpoint -> equalize + rounding nudges -> the fp32 and int8 blobs")
+    common(s)
+    s.add_argument("--init", required=True, help="fp32 state_dict or tools/train.py checkpoint")
+    s.add_argument("--equalize", type=float, default=1.0, help="cross-layer equalization power (0: none)")
+    s.add_argument("--nudge", type=float, default=0.1, help="nudge_rounding's tau in int8 steps (0: none)")
+    s.add_argument("--out", default=os.path.join(ROOT, "weights", "checkpoints", "msrn_x2.int8friendly.pt"))
+    s.add_argument("--export", default=os.path.join(ROOT, "weights", "msrn_x2.bin"))
+    s.add_argument("--int8", default=os.path.join(ROOT, "weights", "msrn_x2.int8.bin"))
+    s.set_defaults(fn=cmd_ship)
 
     c = sub.add_parser("simcheck", help="simulation vs `msrn upscale --precision int8` on LR of the images")
     c.add_argument("fp32")
