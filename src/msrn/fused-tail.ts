@@ -1,4 +1,5 @@
 import { Tensor, zerosF32 } from '../tensor/tensor.js';
+import { scratchF32 } from '../tensor/scratch.js';
 import { PackedConv2dF32, conv2dF32, packConv2dF32 } from '../ops/conv2d-f32.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
 
@@ -122,7 +123,7 @@ export function fuseTailF32(weights: TailWeights, factor: number, inChannels: nu
 export function runFusedTailF32(input: Tensor<Float32Array>, tail: FusedTailF32): Tensor<Float32Array> {
   const f = tail.factor;
   const { height, width } = input;
-  const phases = zerosF32(tail.colors * f * f, height, width);
+  const phases = scratchF32('f32.tail.phases', tail.colors * f * f, height, width);
   conv2dF32(input, tail.conv, phases, false);
   const output = zerosF32(tail.colors, height * f, width * f);
   pixelShuffle(phases, f, output);
