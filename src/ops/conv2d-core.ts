@@ -60,11 +60,14 @@ export function packConv2d(
     const block = Math.floor(co / CONV_BLOCK_CHANNELS);
     const lane = co % CONV_BLOCK_CHANNELS;
     packedBias[co] = bias[co];
-    for (let t = 0; t < taps; t++) {
-      packed[(block * taps + t) * CONV_BLOCK_CHANNELS + lane] = weight[co * taps + t];
-    }
+    interleave(weight, co * taps, taps, packed, block * taps * CONV_BLOCK_CHANNELS + lane);
   }
   return { inChannels, outChannels, kernelSize, weights: packed, bias: packedBias };
+}
+
+/** dst[base + 4 t] = src[from + t] for t < count: a small function, optimized early in a cold load. */
+function interleave(src: Float32Array | Float64Array | Int8Array, from: number, count: number, dst: Float64Array, base: number): void {
+  for (let t = 0; t < count; t++) dst[base + t * CONV_BLOCK_CHANNELS] = src[from + t];
 }
 
 export function checkConvCall(

@@ -104,12 +104,20 @@ export function packWinograd(
     const lane = co % CONV_BLOCK_CHANNELS;
     for (let ci = 0; ci < inChannels; ci++) {
       transformKernel(g, r, alpha, weight, (co * inChannels + ci) * r * r, gw, u);
-      for (let xi = 0; xi < a2; xi++) packed[((xi * blocks + block) * inChannels + ci) * CONV_BLOCK_CHANNELS + lane] = u[xi];
+      scatter(u, a2, packed, (block * inChannels + ci) * CONV_BLOCK_CHANNELS + lane, blocks * inChannels * CONV_BLOCK_CHANNELS);
     }
   }
   const packedBias = new Float64Array(blocks * CONV_BLOCK_CHANNELS);
   for (let co = 0; co < outChannels; co++) packedBias[co] = bias[co];
   return { inChannels, outChannels, kernelSize, variant, weights: packed, bias: packedBias };
+}
+
+/**
+ * dst[base + xi * stride] = u[xi]: its own function (thousands of calls per model), so a cold
+ * load runs it optimized early rather than interpreted inside packWinograd's loop nest.
+ */
+function scatter(u: Float64Array, count: number, dst: Float64Array, base: number, stride: number): void {
+  for (let xi = 0; xi < count; xi++) dst[base + xi * stride] = u[xi];
 }
 
 /**
@@ -383,17 +391,28 @@ export function winogradIntegerErrorBound(
       transformKernel(absG, r, alpha, absWeight, (co * inChannels + ci) * r * r, gw, kernelU);
       for (let xi = 0; xi < alpha * alpha; xi++) absU[xi] += kernelU[xi];
     }
-    for (let p = 0; p < m; p++) {
-      for (let q = 0; q < m; q++) {
-        let s = 0;
-        for (let i = 0; i < alpha; i++) {
-          for (let j = 0; j < alpha; j++) {
-            s += Math.abs(at[p * alpha + i]) * Math.abs(at[q * alpha + j]) * absU[i * alpha + j] * inputMax * bRow[i] * bRow[j];
-          }
-        }
-        worst = Math.max(worst, gamma * 1.01 * (s + Math.abs(bias[co])));
-      }
-    }
+    // gamma * 1.01 * (s + |bias|) rises with s, so its largest value is at the largest s
+    worst = Math.max(worst, gamma * 1.01 * (largestAbsSum(at, m, alpha, absU, bRow, inputMax) + Math.abs(bias[co])));
   }
   return worst;
+}
+
+/**
+ * The largest, over output positions (p, q), of the absolute sum above (without the bias). A
+ * function of its own, called once per output channel, so a cold load runs it optimized early.
+ */
+function largestAbsSum(at: readonly number[], m: number, alpha: number, absU: Float64Array, bRow: readonly number[], inputMax: number): number {
+  let largest = 0;
+  for (let p = 0; p < m; p++) {
+    for (let q = 0; q < m; q++) {
+      let s = 0;
+      for (let i = 0; i < alpha; i++) {
+        for (let j = 0; j < alpha; j++) {
+          s += Math.abs(at[p * alpha + i]) * Math.abs(at[q * alpha + j]) * absU[i * alpha + j] * inputMax * bRow[i] * bRow[j];
+        }
+      }
+      largest = Math.max(largest, s);
+    }
+  }
+  return largest;
 }
