@@ -1,8 +1,7 @@
 import { Tensor, zerosU8 } from '../tensor/tensor.js';
 import { scratchI8 } from '../tensor/scratch.js';
-import { pixelShuffle } from '../ops/pixel-shuffle.js';
 import { addI8 } from './add-i8.js';
-import { QuantizedConv2d, conv2dI8 } from './conv2d-i8.js';
+import { QuantizedConv2d, conv2dI8, conv2dI8PixelShuffle } from './conv2d-i8.js';
 import { Int8Model } from './int8-model.js';
 
 export type Int8Observer = (name: string, tensor: Tensor<Int8Array> | Tensor<Uint8Array>) => void;
@@ -71,10 +70,8 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
 
   for (const [i, stage] of model.upsampler.entries()) {
     const f = stage.factor;
-    const expanded = scratchI8(`i8.up.${i}.conv`, f * f * n, current.height, current.width);
-    conv2dI8(current, conv(stage.prefix), expanded);
     const shuffled = scratchI8(`i8.up.${i}.shuffle`, n, current.height * f, current.width * f);
-    pixelShuffle(expanded, f, shuffled);
+    conv2dI8PixelShuffle(current, conv(stage.prefix), f, shuffled); // the conv, then PixelShuffle(f)
     observe?.(stage.prefix, shuffled);
     current = shuffled;
   }
