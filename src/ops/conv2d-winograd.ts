@@ -153,14 +153,28 @@ function transformKernel(
  * Tiles per chunk: V and M together about 128 KB, a multiple of 4 (the register block). Measured
  * on 270x480 (ms at 4 / 8 / 16 / 32 tiles): F(6x6, 3x3) 32->32 119 / 109 / 137 / 138, F(4x4, 5x5)
  * 32->32 236 / 242 / 303 / 307, 16->16 66 / 67 / 79 / 113: small chunks win. (Measured before
- * the default moved to F(8x8, 3x3) and F(6x6, 5x5), whose a^2 = 100 makes the budget pick 4.)
+ * the default moved to F(8x8, 3x3) and F(6x6, 5x5), whose a^2 = 100 makes the budget pick 4,
+ * and before V and M's slices were padded apart (STRIDE_PAD), which made large chunks alias in
+ * the cache.) At least 8: with the padding, 8 tiles measured 1-9% faster than 4 on every layer
+ * of the frame (16 to 64 no better than 8).
  */
 export function winogradChunk(conv: PackedWinograd): number {
   const a2 = conv.variant.matrices.alpha ** 2;
   const cout4 = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS) * CONV_BLOCK_CHANNELS;
   const tiles = Math.floor(16384 / (a2 * (conv.inChannels + cout4)) / 4) * 4;
-  return Math.min(32, Math.max(4, tiles));
+  return Math.min(32, Math.max(8, tiles));
 }
+
+/**
+ * Doubles left unused between consecutive xi slices of V and M. Without them the a^2 = 100
+ * slices sit a power of two apart (chunk x channels x 8 bytes: 1 KB at 4 tiles and 32
+ * channels), so the transforms' 100 loads or stores per tile land in the same few L1 cache sets
+ * and evict each other. One cache line of padding, measured interleaved in one process on the
+ * frame (ms, Winograd without the store; chunk 4 unpadded -> chunk 8 padded): 32->32 3x3 131.9
+ * -> 121.8, 32->32 5x5 238.8 -> 208.3, 16->16 3x3 43.5 -> 39.0, 16->16 5x5 72.6 -> 65.0,
+ * 16->64 3x3 136.7 -> 130.5. Padding 4 or 16 measured the same as 8.
+ */
+const STRIDE_PAD = 8;
 
 // Scratch reused across calls (one conv at a time per thread, as in pad.ts).
 let scratchV: Float64Array = new Float64Array(0);
@@ -197,8 +211,8 @@ export function winogradRows(
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
   const cout4 = blocks * CONV_BLOCK_CHANNELS;
   const stride = tilesX * m;
-  const vStride = cin * chunk; // between consecutive xi in V
-  const mStride = cout4 * chunk; // between consecutive xi in M
+  const vStride = cin * chunk + STRIDE_PAD; // between consecutive xi in V
+  const mStride = cout4 * chunk + STRIDE_PAD; // between consecutive xi in M
   scratchV = grow(scratchV, a2 * vStride);
   scratchM = grow(scratchM, a2 * mStride);
   scratchStrip = grow(scratchStrip, m * cout4 * stride);
@@ -216,7 +230,7 @@ export function winogradRows(
       // Tiles n..chunk-1 of V keep whatever an earlier chunk left there (finite numbers): the
       // 4-wide products compute them and nobody reads the result.
       for (let ci = 0; ci < cin; ci++) inputTransforms(inputTransform, src, ci * stripPlane + tx0 * m, m, paddedWidth, V, ci * chunk, vStride, n);
-      winogradProducts(V, U, M, a2, blocks, cin, chunk, (n + 3) & ~3);
+      winogradProducts(V, U, M, a2, blocks, cin, chunk, (n + 3) & ~3, vStride, mStride);
       for (let co = 0; co < conv.outChannels; co++) {
         outputTransforms(outputTransform, M, co * chunk, mStride, bias[co], strip, co * stride + tx0 * m, m, rowStride, n);
       }
@@ -273,9 +287,18 @@ function outputTransforms(
  * M[xi][co][t] = sum over ci of U[xi][co][ci] V[xi][ci][t] for every xi < a2, output channel
  * block and tile t < nRounded (a multiple of 4).
  */
-function winogradProducts(V: Float64Array, U: Float64Array, M: Float64Array, a2: number, blocks: number, cin: number, chunk: number, nRounded: number): void {
-  const vStride = cin * chunk;
-  const mStride = blocks * CONV_BLOCK_CHANNELS * chunk;
+function winogradProducts(
+  V: Float64Array,
+  U: Float64Array,
+  M: Float64Array,
+  a2: number,
+  blocks: number,
+  cin: number,
+  chunk: number,
+  nRounded: number,
+  vStride: number,
+  mStride: number,
+): void {
   for (let xi = 0; xi < a2; xi++) {
     const vXi = xi * vStride;
     const mXi = xi * mStride;
