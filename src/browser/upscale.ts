@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_PIXELS } from '../image/header.js';
-import { Precision, decodeModel } from '../upscaler/model-runner.js';
+import { Precision, decodeModel, decodeModelLazily } from '../upscaler/model-runner.js';
 import { UpscaleCallOptions } from '../upscaler/tiled-upscale.js';
 import { CommonUpscalerOptions, DEFAULT_TILE_SIZE, Upscaler as UpscalerOf, assembleUpscaler, checkUpscalerOptions } from '../upscaler/upscaler.js';
 import { WorkerPool } from '../upscaler/worker-pool.js';
@@ -45,8 +45,9 @@ export async function createUpscaler(options: BrowserUpscalerOptions = {}): Prom
   checkUpscalerOptions(options);
   const precision = options.precision ?? 'fp32';
   const weights = await loadWeights(precision, options.weights);
-  const loaded = decodeModel(precision, weights); // validates before any worker starts
   const threads = options.threads ?? (globalThis.navigator?.hardwareConcurrency || 1);
+  // validates before any worker starts; with workers, this thread packs the model only if asked
+  const loaded = threads > 1 ? decodeModelLazily(precision, weights) : decodeModel(precision, weights);
   const upscaler = assembleUpscaler({
     loaded,
     pool: threads > 1 ? new WorkerPool(threads, webWorkers({ precision, weights }, options.workerUrl)) : undefined,

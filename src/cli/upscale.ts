@@ -7,9 +7,7 @@ import { createUpscaler } from '../node/upscale.js';
 import { UsageError, checkOutputFolder, formatFromName, parse, parseInteger, writeAtomically } from './common.js';
 import { ProgressBar } from './progress.js';
 
-export const UPSCALE_USAGE =
-  'msrn upscale <input.png|.jpg|folder> -o <output.png|.jpg|folder> [--weights <blob>] [--precision fp32|int8]\n' +
-  '               [--tile <px>] [--threads <n>] [--ensemble] [--quality 1-100] [--max-pixels N] [--quiet]';
+export { UPSCALE_USAGE } from './usage.js';
 
 export async function upscaleCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {

@@ -1,4 +1,5 @@
 import { Tensor, zerosF32 } from '../tensor/tensor.js';
+import { scratchF32 } from '../tensor/scratch.js';
 import { conv2dF32 } from '../ops/conv2d-f32.js';
 import { add } from '../ops/elementwise.js';
 import { meanShift } from '../ops/mean-shift.js';
@@ -22,7 +23,8 @@ import { runFusedTailF32 } from './fused-tail.js';
  * `observe`, if given, sees every named intermediate tensor as soon as it is complete (names as
  * in docs/INT8.md: input, head, body.b.conv_3_1 ... body.b.cat1 ... body.b.confusion, body.b,
  * features, tail.0, tail.1, tail.2.<i>, tail.3, output). Calibration and the int8 report use it.
- * The tensor is only valid during the call: later layers may reuse its memory.
+ * The tensor is only valid during the call: later layers and later calls reuse its memory
+ * (the intermediates live in per-thread scratch slots, tensor/scratch.ts; the output is fresh).
  *
  * Without an observer, the last upsampler stage, tail.3 and add_mean run folded into one conv at
  * LR (fused-tail.ts: same result up to float rounding, a fraction of the work); with one, they
@@ -37,18 +39,18 @@ export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, obs
   }
   const { height, width } = input;
 
-  const shifted = zerosF32(3, height, width);
+  const shifted = scratchF32('f32.input', 3, height, width);
   meanShift(input, model.subMean.weight, model.subMean.bias, shifted);
   observe?.('input', shifted);
 
   // [block 0, ..., block B-1, head]: the order of the official torch.cat(MSRB_out + [res]).
-  const features = zerosF32(n * (nBlocks + 1), height, width);
+  const features = scratchF32('f32.features', n * (nBlocks + 1), height, width);
   const headOut = features.channelSlice(nBlocks * n, n);
   conv2dF32(shifted, model.head, headOut, false);
   observe?.('head', headOut);
 
-  const first = zerosF32(2 * n, height, width);
-  const second = zerosF32(4 * n, height, width);
+  const first = scratchF32('f32.cat1', 2 * n, height, width);
+  const second = scratchF32('f32.cat2', 4 * n, height, width);
   let blockInput = headOut;
   model.blocks.forEach((block, b) => {
     const name = `body.${b}`;
@@ -71,20 +73,20 @@ export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, obs
   });
   observe?.('features', features);
 
-  const fused = zerosF32(n, height, width);
+  const fused = scratchF32('f32.tail.0', n, height, width);
   conv2dF32(features, model.fusion, fused, false);
   observe?.('tail.0', fused);
-  let current = zerosF32(n, height, width);
+  let current = scratchF32('f32.tail.1', n, height, width);
   conv2dF32(fused, model.tailConv, current, false);
   observe?.('tail.1', current);
 
   // the stages before the last one always run as they are; the last one too when observed
   const unfolded = observe ? model.upsampler : model.upsampler.slice(0, -1);
-  for (const stage of unfolded) {
+  for (const [i, stage] of unfolded.entries()) {
     const f = stage.factor;
-    const expanded = zerosF32(f * f * n, current.height, current.width);
+    const expanded = scratchF32(`f32.up.${i}.conv`, f * f * n, current.height, current.width);
     conv2dF32(current, stage.conv, expanded, false);
-    const shuffled = zerosF32(n, current.height * f, current.width * f);
+    const shuffled = scratchF32(`f32.up.${i}.shuffle`, n, current.height * f, current.width * f);
     pixelShuffle(expanded, f, shuffled);
     observe?.(stage.prefix, shuffled);
     current = shuffled;

@@ -1,4 +1,5 @@
 import { Tensor, zerosF32 } from '../tensor/tensor.js';
+import { scratchF32 } from '../tensor/scratch.js';
 import { PackedConv2dF32, conv2dF32, packConv2dF32 } from '../ops/conv2d-f32.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
 
@@ -92,15 +93,7 @@ export function fuseTailF32(weights: TailWeights, factor: number, inChannels: nu
               const t = outputWeight[(co * n + c) * 9 + (ty + 1) * 3 + (tx + 1)];
               const uc = c * phases + py * f + px; // the upsampler channel behind that HR pixel
               bias[oc] += t * upBias[uc];
-              for (let ci = 0; ci < n; ci++) {
-                for (let ky = 0; ky < 3; ky++) {
-                  for (let kx = 0; kx < 3; kx++) {
-                    const oy = ly + ky - 1;
-                    const ox = lx + kx - 1;
-                    weight[((oc * n + ci) * 5 + oy + 2) * 5 + ox + 2] += t * up[((uc * n + ci) * 3 + ky) * 3 + kx];
-                  }
-                }
-              }
+              addScaledKernels(weight, oc, up, uc, n, ly, lx, t);
             }
           }
         }
@@ -118,11 +111,27 @@ export function fuseTailF32(weights: TailWeights, factor: number, inChannels: nu
   };
 }
 
+/**
+ * weight[oc][ci] (5x5) += t * up[uc][ci] (3x3) placed at LR offset (ly, lx), for every ci. Its
+ * own function (a couple of thousand calls per model) so a cold load runs it optimized early.
+ */
+function addScaledKernels(weight: Float64Array, oc: number, up: Float32Array, uc: number, n: number, ly: number, lx: number, t: number): void {
+  for (let ci = 0; ci < n; ci++) {
+    for (let ky = 0; ky < 3; ky++) {
+      for (let kx = 0; kx < 3; kx++) {
+        const oy = ly + ky - 1;
+        const ox = lx + kx - 1;
+        weight[((oc * n + ci) * 5 + oy + 2) * 5 + ox + 2] += t * up[((uc * n + ci) * 3 + ky) * 3 + kx];
+      }
+    }
+  }
+}
+
 /** The final image (colors, f H, f W) from the input of the last upsampler conv (n, H, W). */
 export function runFusedTailF32(input: Tensor<Float32Array>, tail: FusedTailF32): Tensor<Float32Array> {
   const f = tail.factor;
   const { height, width } = input;
-  const phases = zerosF32(tail.colors * f * f, height, width);
+  const phases = scratchF32('f32.tail.phases', tail.colors * f * f, height, width);
   conv2dF32(input, tail.conv, phases, false);
   const output = zerosF32(tail.colors, height * f, width * f);
   pixelShuffle(phases, f, output);

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { RgbaImage, decodeImage, DEFAULT_MAX_PIXELS } from '../image/codec.js';
-import { decodeModel } from '../upscaler/model-runner.js';
+import { decodeModel, decodeModelLazily } from '../upscaler/model-runner.js';
 import { UpscaleCallOptions, UpscaledImage } from '../upscaler/tiled-upscale.js';
 import {
   CommonUpscalerOptions,
@@ -54,8 +54,9 @@ export async function createUpscaler(options: UpscalerOptions = {}): Promise<Ups
   checkUpscalerOptions(options);
   const precision = options.precision ?? 'fp32';
   const weights = await readModelBytes(precision, options.weights);
-  const loaded = decodeModel(precision, weights); // validates before any worker starts
   const threads = options.threads ?? availableParallelism();
+  // validates before any worker starts; with workers, this thread packs the model only if asked
+  const loaded = threads > 1 ? decodeModelLazily(precision, weights) : decodeModel(precision, weights);
   return assembleUpscaler({
     loaded,
     pool: threads > 1 ? new WorkerPool(threads, nodeWorkers({ precision, weights })) : undefined,

@@ -60,11 +60,14 @@ export function packConv2d(
     const block = Math.floor(co / CONV_BLOCK_CHANNELS);
     const lane = co % CONV_BLOCK_CHANNELS;
     packedBias[co] = bias[co];
-    for (let t = 0; t < taps; t++) {
-      packed[(block * taps + t) * CONV_BLOCK_CHANNELS + lane] = weight[co * taps + t];
-    }
+    interleave(weight, co * taps, taps, packed, block * taps * CONV_BLOCK_CHANNELS + lane);
   }
   return { inChannels, outChannels, kernelSize, weights: packed, bias: packedBias };
+}
+
+/** dst[base + 4 t] = src[from + t] for t < count: a small function, optimized early in a cold load. */
+function interleave(src: Float32Array | Float64Array | Int8Array, from: number, count: number, dst: Float64Array, base: number): void {
+  for (let t = 0; t < count; t++) dst[base + t * CONV_BLOCK_CHANNELS] = src[from + t];
 }
 
 export function checkConvCall(
@@ -179,58 +182,85 @@ function conv1x1Rows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv:
   for (let y = 0; y < height; y++) {
     for (let x0 = 0; x0 < width; x0 += PANEL_PIXELS) {
       const n = Math.min(PANEL_PIXELS, width - x0);
-      const n4 = (n + 3) & ~3;
-      // panel[group of 4 pixels][ci][4]: the reduction below then reads one run of memory.
-      // Copied four pixels at a time with a running index (measured against per-pixel index
-      // arithmetic: the 64->16 conv on 270x480 went from 61 to 55 ms).
-      const groupStride = cin * 4;
-      const whole = n & ~3;
-      for (let ci = 0; ci < cin; ci++) {
-        const from = ci * plane + y * width + x0;
-        let d = ci * 4;
-        for (let x = 0; x < whole; x += 4, d += groupStride) {
-          panel[d] = src[from + x];
-          panel[d + 1] = src[from + x + 1];
-          panel[d + 2] = src[from + x + 2];
-          panel[d + 3] = src[from + x + 3];
-        }
-        // the last, partial group: up to 3 phantom pixels, computed and never read by an epilogue
-        for (let x = whole; x < n4; x++) panel[d + (x & 3)] = x < n ? src[from + x] : 0;
-      }
-      for (let block = 0; block < blocks; block++) {
-        const co0 = block * CONV_BLOCK_CHANNELS;
-        const wBase = block * cin * CONV_BLOCK_CHANNELS;
-        const b0 = bp[co0], b1 = bp[co0 + 1], b2 = bp[co0 + 2], b3 = bp[co0 + 3];
-        const out = block * blockStride + x0;
-        for (let x = 0; x < n4; x += 4) {
-          // the register block of conv2dRows (and of conv2d-winograd.ts), inline for the same reason
-          let a0 = b0, a1 = b1, a2 = b2, a3 = b3;
-          let c0 = b0, c1 = b1, c2 = b2, c3 = b3;
-          let d0 = b0, d1 = b1, d2 = b2, d3 = b3;
-          let e0 = b0, e1 = b1, e2 = b2, e3 = b3;
-          let p = x * cin;
-          let wi = wBase;
-          for (let ci = 0; ci < cin; ci++) {
-            const i0 = panel[p], i1 = panel[p + 1], i2 = panel[p + 2], i3 = panel[p + 3];
-            const w0 = wp[wi], w1 = wp[wi + 1], w2 = wp[wi + 2], w3 = wp[wi + 3];
-            p += 4;
-            wi += 4;
-            a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2; e0 += w0 * i3;
-            a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2; e1 += w1 * i3;
-            a2 += w2 * i0; c2 += w2 * i1; d2 += w2 * i2; e2 += w2 * i3;
-            a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2; e3 += w3 * i3;
-          }
-          const o = out + x;
-          acc[o] = a0; acc[o + 1] = c0; acc[o + 2] = d0; acc[o + 3] = e0;
-          acc[o + stride] = a1; acc[o + stride + 1] = c1; acc[o + stride + 2] = d1; acc[o + stride + 3] = e1;
-          acc[o + 2 * stride] = a2; acc[o + 2 * stride + 1] = c2; acc[o + 2 * stride + 2] = d2; acc[o + 2 * stride + 3] = e2;
-          acc[o + 3 * stride] = a3; acc[o + 3 * stride + 1] = c3; acc[o + 3 * stride + 2] = d3; acc[o + 3 * stride + 3] = e3;
-        }
-      }
+      fillPanel(src, y * width + x0, plane, cin, n, panel);
+      panelProducts(panel, wp, bp, blocks, cin, (n + 3) & ~3, acc, x0, stride);
     }
     for (let block = 0; block < blocks; block++) {
       const co0 = block * CONV_BLOCK_CHANNELS;
       epilogue(acc.subarray(block * blockStride), stride, co0, Math.min(CONV_BLOCK_CHANNELS, conv.outChannels - co0), y);
+    }
+  }
+}
+
+// conv1x1Rows's two stages as their own functions, called per panel (thousands of times per
+// conv): V8 optimizes them early and with their own type feedback, where the loops inline in
+// conv1x1Rows (a few calls per frame) ran in the interpreter until on-stack replacement, and
+// were deoptimized on first reaching code that had not run yet (as in conv2d-winograd.ts).
+
+/**
+ * panel[group of 4 pixels][ci][4] from pixels from .. from + n - 1 of every channel plane: the
+ * reduction then reads one run of memory. Copied four pixels at a time with a running index
+ * (measured against per-pixel index arithmetic: the 64->16 conv on 270x480 went from 61 to 55 ms).
+ */
+function fillPanel(src: Float32Array | Int8Array | Uint8Array, from: number, plane: number, cin: number, n: number, panel: Float64Array): void {
+  const n4 = (n + 3) & ~3;
+  const groupStride = cin * 4;
+  const whole = n & ~3;
+  for (let ci = 0; ci < cin; ci++) {
+    const f = ci * plane + from;
+    let d = ci * 4;
+    for (let x = 0; x < whole; x += 4, d += groupStride) {
+      panel[d] = src[f + x];
+      panel[d + 1] = src[f + x + 1];
+      panel[d + 2] = src[f + x + 2];
+      panel[d + 3] = src[f + x + 3];
+    }
+    // the last, partial group: up to 3 phantom pixels, computed and never read by an epilogue
+    for (let x = whole; x < n4; x++) panel[d + (x & 3)] = x < n ? src[f + x] : 0;
+  }
+}
+
+/** acc[block][lane][x0 + x] for x < n4 (a multiple of 4): bias + the panel's channel sums. */
+function panelProducts(
+  panel: Float64Array,
+  wp: Float64Array,
+  bp: Float64Array,
+  blocks: number,
+  cin: number,
+  n4: number,
+  acc: Float64Array,
+  x0: number,
+  stride: number,
+): void {
+  const blockStride = CONV_BLOCK_CHANNELS * stride;
+  for (let block = 0; block < blocks; block++) {
+    const co0 = block * CONV_BLOCK_CHANNELS;
+    const wBase = block * cin * CONV_BLOCK_CHANNELS;
+    const b0 = bp[co0], b1 = bp[co0 + 1], b2 = bp[co0 + 2], b3 = bp[co0 + 3];
+    const out = block * blockStride + x0;
+    for (let x = 0; x < n4; x += 4) {
+      // the register block of conv2dRows (and of conv2d-winograd.ts), inline for the same reason
+      let a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+      let c0 = b0, c1 = b1, c2 = b2, c3 = b3;
+      let d0 = b0, d1 = b1, d2 = b2, d3 = b3;
+      let e0 = b0, e1 = b1, e2 = b2, e3 = b3;
+      let p = x * cin;
+      let wi = wBase;
+      for (let ci = 0; ci < cin; ci++) {
+        const i0 = panel[p], i1 = panel[p + 1], i2 = panel[p + 2], i3 = panel[p + 3];
+        const w0 = wp[wi], w1 = wp[wi + 1], w2 = wp[wi + 2], w3 = wp[wi + 3];
+        p += 4;
+        wi += 4;
+        a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2; e0 += w0 * i3;
+        a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2; e1 += w1 * i3;
+        a2 += w2 * i0; c2 += w2 * i1; d2 += w2 * i2; e2 += w2 * i3;
+        a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2; e3 += w3 * i3;
+      }
+      const o = out + x;
+      acc[o] = a0; acc[o + 1] = c0; acc[o + 2] = d0; acc[o + 3] = e0;
+      acc[o + stride] = a1; acc[o + stride + 1] = c1; acc[o + stride + 2] = d1; acc[o + stride + 3] = e1;
+      acc[o + 2 * stride] = a2; acc[o + 2 * stride + 1] = c2; acc[o + 2 * stride + 2] = d2; acc[o + 2 * stride + 3] = e2;
+      acc[o + 3 * stride] = a3; acc[o + 3 * stride + 1] = c3; acc[o + 3 * stride + 2] = d3; acc[o + 3 * stride + 3] = e3;
     }
   }
 }

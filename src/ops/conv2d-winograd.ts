@@ -1,7 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import { CONV_BLOCK_CHANNELS, RowEpilogue } from './conv2d-core.js';
 import { checkConvShapes } from './conv2d-reference.js';
-import { padToFloat64Box } from './pad.js';
 import {
   WINOGRAD_F2_5,
   WINOGRAD_F4_3,
@@ -105,12 +104,20 @@ export function packWinograd(
     const lane = co % CONV_BLOCK_CHANNELS;
     for (let ci = 0; ci < inChannels; ci++) {
       transformKernel(g, r, alpha, weight, (co * inChannels + ci) * r * r, gw, u);
-      for (let xi = 0; xi < a2; xi++) packed[((xi * blocks + block) * inChannels + ci) * CONV_BLOCK_CHANNELS + lane] = u[xi];
+      scatter(u, a2, packed, (block * inChannels + ci) * CONV_BLOCK_CHANNELS + lane, blocks * inChannels * CONV_BLOCK_CHANNELS);
     }
   }
   const packedBias = new Float64Array(blocks * CONV_BLOCK_CHANNELS);
   for (let co = 0; co < outChannels; co++) packedBias[co] = bias[co];
   return { inChannels, outChannels, kernelSize, variant, weights: packed, bias: packedBias };
+}
+
+/**
+ * dst[base + xi * stride] = u[xi]: its own function (thousands of calls per model), so a cold
+ * load runs it optimized early rather than interpreted inside packWinograd's loop nest.
+ */
+function scatter(u: Float64Array, count: number, dst: Float64Array, base: number, stride: number): void {
+  for (let xi = 0; xi < count; xi++) dst[base + xi * stride] = u[xi];
 }
 
 /**
@@ -146,19 +153,34 @@ function transformKernel(
  * Tiles per chunk: V and M together about 128 KB, a multiple of 4 (the register block). Measured
  * on 270x480 (ms at 4 / 8 / 16 / 32 tiles): F(6x6, 3x3) 32->32 119 / 109 / 137 / 138, F(4x4, 5x5)
  * 32->32 236 / 242 / 303 / 307, 16->16 66 / 67 / 79 / 113: small chunks win. (Measured before
- * the default moved to F(8x8, 3x3) and F(6x6, 5x5), whose a^2 = 100 makes the budget pick 4.)
+ * the default moved to F(8x8, 3x3) and F(6x6, 5x5), whose a^2 = 100 makes the budget pick 4,
+ * and before V and M's slices were padded apart (STRIDE_PAD), which made large chunks alias in
+ * the cache.) At least 8: with the padding, 8 tiles measured 1-9% faster than 4 on every layer
+ * of the frame (16 to 64 no better than 8).
  */
 export function winogradChunk(conv: PackedWinograd): number {
   const a2 = conv.variant.matrices.alpha ** 2;
   const cout4 = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS) * CONV_BLOCK_CHANNELS;
   const tiles = Math.floor(16384 / (a2 * (conv.inChannels + cout4)) / 4) * 4;
-  return Math.min(32, Math.max(4, tiles));
+  return Math.min(32, Math.max(8, tiles));
 }
+
+/**
+ * Doubles left unused between consecutive xi slices of V and M. Without them the a^2 = 100
+ * slices sit a power of two apart (chunk x channels x 8 bytes: 1 KB at 4 tiles and 32
+ * channels), so the transforms' 100 loads or stores per tile land in the same few L1 cache sets
+ * and evict each other. One cache line of padding, measured interleaved in one process on the
+ * frame (ms, Winograd without the store; chunk 4 unpadded -> chunk 8 padded): 32->32 3x3 131.9
+ * -> 121.8, 32->32 5x5 238.8 -> 208.3, 16->16 3x3 43.5 -> 39.0, 16->16 5x5 72.6 -> 65.0,
+ * 16->64 3x3 136.7 -> 130.5. Padding 4 or 16 measured the same as 8.
+ */
+const STRIDE_PAD = 8;
 
 // Scratch reused across calls (one conv at a time per thread, as in pad.ts).
 let scratchV: Float64Array = new Float64Array(0);
 let scratchM: Float64Array = new Float64Array(0);
 let scratchStrip: Float64Array = new Float64Array(0);
+let scratchPadStrip: Float64Array = new Float64Array(0);
 function grow(buffer: Float64Array, size: number): Float64Array {
   return buffer.length >= size ? buffer : new Float64Array(size);
 }
@@ -179,15 +201,18 @@ export function winogradRows(
   const tilesX = Math.ceil(width / m);
   const tilesY = Math.ceil(height / m);
   const paddedWidth = tilesX * m + r - 1;
-  const paddedHeight = tilesY * m + r - 1;
-  const paddedPlane = paddedWidth * paddedHeight;
-  const src = padToFloat64Box(input, pad, paddedHeight, paddedWidth);
+  // The alpha padded input rows one row of tiles reads, per channel, refilled for each row of
+  // tiles (stripRows): about 1 MB, where a padded copy of the whole input was up to 34 MB of
+  // float64 on a 270x480 frame, memory a cold process must fault in page by page.
+  const stripPlane = alpha * paddedWidth;
+  scratchPadStrip = grow(scratchPadStrip, cin * stripPlane);
+  const src = scratchPadStrip;
 
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
   const cout4 = blocks * CONV_BLOCK_CHANNELS;
   const stride = tilesX * m;
-  const vStride = cin * chunk; // between consecutive xi in V
-  const mStride = cout4 * chunk; // between consecutive xi in M
+  const vStride = cin * chunk + STRIDE_PAD; // between consecutive xi in V
+  const mStride = cout4 * chunk + STRIDE_PAD; // between consecutive xi in M
   scratchV = grow(scratchV, a2 * vStride);
   scratchM = grow(scratchM, a2 * mStride);
   scratchStrip = grow(scratchStrip, m * cout4 * stride);
@@ -199,56 +224,15 @@ export function winogradRows(
   const rowStride = cout4 * stride; // between output rows in the strip
 
   for (let ty = 0; ty < tilesY; ty++) {
-    const rowBase = ty * m * paddedWidth;
+    for (let ci = 0; ci < cin; ci++) stripRows(input.data, ci, height, width, ty * m - pad, alpha, pad, paddedWidth, src, ci * stripPlane);
     for (let tx0 = 0; tx0 < tilesX; tx0 += chunk) {
       const n = Math.min(chunk, tilesX - tx0);
       // Tiles n..chunk-1 of V keep whatever an earlier chunk left there (finite numbers): the
-      // 4-wide loop below computes them and nobody reads the result.
-      for (let ci = 0; ci < cin; ci++) {
-        const planeBase = ci * paddedPlane + rowBase + tx0 * m;
-        const vBase = ci * chunk;
-        for (let t = 0; t < n; t++) inputTransform(src, planeBase + t * m, paddedWidth, V, vBase + t, vStride);
-      }
-      const nRounded = (n + 3) & ~3;
-      for (let xi = 0; xi < a2; xi++) {
-        const vXi = xi * vStride;
-        const mXi = xi * mStride;
-        for (let block = 0; block < blocks; block++) {
-          const wBase = (xi * blocks + block) * cin * CONV_BLOCK_CHANNELS;
-          const mBase = mXi + block * CONV_BLOCK_CHANNELS * chunk;
-          for (let t = 0; t < nRounded; t += 4) {
-            // The 4-channel x 4-column register block of conv2d-core.ts, written out here too: a
-            // shared helper would have to hand back 16 accumulators, i.e. allocate per block.
-            // aN: tile t, cN: t + 1, dN: t + 2, eN: t + 3, for output channel 4 * block + N
-            let a0 = 0, a1 = 0, a2_ = 0, a3 = 0;
-            let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-            let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-            let e0 = 0, e1 = 0, e2 = 0, e3 = 0;
-            let vi = vXi + t;
-            let wi = wBase;
-            for (let ci = 0; ci < cin; ci++) {
-              const i0 = V[vi], i1 = V[vi + 1], i2 = V[vi + 2], i3 = V[vi + 3];
-              const w0 = U[wi], w1 = U[wi + 1], w2 = U[wi + 2], w3 = U[wi + 3];
-              vi += chunk;
-              wi += 4;
-              a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2; e0 += w0 * i3;
-              a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2; e1 += w1 * i3;
-              a2_ += w2 * i0; c2 += w2 * i1; d2 += w2 * i2; e2 += w2 * i3;
-              a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2; e3 += w3 * i3;
-            }
-            const o = mBase + t;
-            M[o] = a0; M[o + 1] = c0; M[o + 2] = d0; M[o + 3] = e0;
-            M[o + chunk] = a1; M[o + chunk + 1] = c1; M[o + chunk + 2] = d1; M[o + chunk + 3] = e1;
-            M[o + 2 * chunk] = a2_; M[o + 2 * chunk + 1] = c2; M[o + 2 * chunk + 2] = d2; M[o + 2 * chunk + 3] = e2;
-            M[o + 3 * chunk] = a3; M[o + 3 * chunk + 1] = c3; M[o + 3 * chunk + 2] = d3; M[o + 3 * chunk + 3] = e3;
-          }
-        }
-      }
+      // 4-wide products compute them and nobody reads the result.
+      for (let ci = 0; ci < cin; ci++) inputTransforms(inputTransform, src, ci * stripPlane + tx0 * m, m, paddedWidth, V, ci * chunk, vStride, n);
+      winogradProducts(V, U, M, a2, blocks, cin, chunk, (n + 3) & ~3, vStride, mStride);
       for (let co = 0; co < conv.outChannels; co++) {
-        const b = bias[co];
-        const mBase = co * chunk;
-        const sBase = co * stride + tx0 * m;
-        for (let t = 0; t < n; t++) outputTransform(M, mBase + t, mStride, b, strip, sBase + t * m, rowStride);
+        outputTransforms(outputTransform, M, co * chunk, mStride, bias[co], strip, co * stride + tx0 * m, m, rowStride, n);
       }
     }
     const rows = Math.min(m, height - ty * m);
@@ -259,6 +243,128 @@ export function winogradRows(
         epilogue(strip.subarray(row * rowStride + co0 * stride), stride, co0, lanes, ty * m + row);
       }
     }
+  }
+}
+
+// The stages of winogradRows, each its own function: each runs hundreds of times per conv, so
+// V8 optimizes each as soon as it is hot, with type feedback from its own first runs. As one
+// function, winogradRows (a dozen calls per frame, each a long loop) was optimized on stack
+// mid-loop, then deoptimized on reaching code that had not run yet ("insufficient type
+// feedback"), several times over: measured ~250 ms of a cold process's first frame.
+
+/** V for tiles 0..n-1 of one channel: n input transforms of the patches m apart. */
+function inputTransforms(
+  transform: WinogradVariant['inputTransform'],
+  src: Float64Array,
+  base: number,
+  m: number,
+  rowStride: number,
+  V: Float64Array,
+  vBase: number,
+  vStride: number,
+  n: number,
+): void {
+  for (let t = 0; t < n; t++) transform(src, base + t * m, rowStride, V, vBase + t, vStride);
+}
+
+/** The strip's m rows of one output channel, for tiles 0..n-1. */
+function outputTransforms(
+  transform: WinogradVariant['outputTransform'],
+  M: Float64Array,
+  mBase: number,
+  mStride: number,
+  bias: number,
+  strip: Float64Array,
+  sBase: number,
+  m: number,
+  rowStride: number,
+  n: number,
+): void {
+  for (let t = 0; t < n; t++) transform(M, mBase + t, mStride, bias, strip, sBase + t * m, rowStride);
+}
+
+/**
+ * M[xi][co][t] = sum over ci of U[xi][co][ci] V[xi][ci][t] for every xi < a2, output channel
+ * block and tile t < nRounded (a multiple of 4).
+ */
+function winogradProducts(
+  V: Float64Array,
+  U: Float64Array,
+  M: Float64Array,
+  a2: number,
+  blocks: number,
+  cin: number,
+  chunk: number,
+  nRounded: number,
+  vStride: number,
+  mStride: number,
+): void {
+  for (let xi = 0; xi < a2; xi++) {
+    const vXi = xi * vStride;
+    const mXi = xi * mStride;
+    for (let block = 0; block < blocks; block++) {
+      const wBase = (xi * blocks + block) * cin * CONV_BLOCK_CHANNELS;
+      const mBase = mXi + block * CONV_BLOCK_CHANNELS * chunk;
+      for (let t = 0; t < nRounded; t += 4) {
+        // The 4-channel x 4-column register block of conv2d-core.ts, written out here too: a
+        // shared helper would have to hand back 16 accumulators, i.e. allocate per block.
+        // aN: tile t, cN: t + 1, dN: t + 2, eN: t + 3, for output channel 4 * block + N
+        let a0 = 0, a1 = 0, a2_ = 0, a3 = 0;
+        let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+        let e0 = 0, e1 = 0, e2 = 0, e3 = 0;
+        let vi = vXi + t;
+        let wi = wBase;
+        for (let ci = 0; ci < cin; ci++) {
+          const i0 = V[vi], i1 = V[vi + 1], i2 = V[vi + 2], i3 = V[vi + 3];
+          const w0 = U[wi], w1 = U[wi + 1], w2 = U[wi + 2], w3 = U[wi + 3];
+          vi += chunk;
+          wi += 4;
+          a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2; e0 += w0 * i3;
+          a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2; e1 += w1 * i3;
+          a2_ += w2 * i0; c2 += w2 * i1; d2 += w2 * i2; e2 += w2 * i3;
+          a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2; e3 += w3 * i3;
+        }
+        const o = mBase + t;
+        M[o] = a0; M[o + 1] = c0; M[o + 2] = d0; M[o + 3] = e0;
+        M[o + chunk] = a1; M[o + chunk + 1] = c1; M[o + chunk + 2] = d1; M[o + chunk + 3] = e1;
+        M[o + 2 * chunk] = a2_; M[o + 2 * chunk + 1] = c2; M[o + 2 * chunk + 2] = d2; M[o + 2 * chunk + 3] = e2;
+        M[o + 3 * chunk] = a3; M[o + 3 * chunk + 1] = c3; M[o + 3 * chunk + 2] = d3; M[o + 3 * chunk + 3] = e3;
+      }
+    }
+  }
+}
+
+/**
+ * Rows y0 .. y0 + rows - 1 of channel ci, zero-padded: `pad` zeros on the left, zeros after the
+ * image's width up to paddedWidth, rows outside the image all zeros; into dst[base..] at row
+ * stride paddedWidth. Its own small function, called thousands of times per conv, so V8
+ * optimizes it early in a cold process.
+ */
+function stripRows(
+  data: Float32Array | Int8Array | Uint8Array,
+  ci: number,
+  height: number,
+  width: number,
+  y0: number,
+  rows: number,
+  pad: number,
+  paddedWidth: number,
+  dst: Float64Array,
+  base: number,
+): void {
+  for (let j = 0; j < rows; j++) {
+    const y = y0 + j;
+    const o = base + j * paddedWidth;
+    if (y < 0 || y >= height) {
+      dst.fill(0, o, o + paddedWidth);
+      continue;
+    }
+    for (let x = 0; x < pad; x++) dst[o + x] = 0;
+    const from = (ci * height + y) * width;
+    const to = o + pad;
+    for (let x = 0; x < width; x++) dst[to + x] = data[from + x];
+    dst.fill(0, to + width, o + paddedWidth);
   }
 }
 
@@ -308,17 +414,28 @@ export function winogradIntegerErrorBound(
       transformKernel(absG, r, alpha, absWeight, (co * inChannels + ci) * r * r, gw, kernelU);
       for (let xi = 0; xi < alpha * alpha; xi++) absU[xi] += kernelU[xi];
     }
-    for (let p = 0; p < m; p++) {
-      for (let q = 0; q < m; q++) {
-        let s = 0;
-        for (let i = 0; i < alpha; i++) {
-          for (let j = 0; j < alpha; j++) {
-            s += Math.abs(at[p * alpha + i]) * Math.abs(at[q * alpha + j]) * absU[i * alpha + j] * inputMax * bRow[i] * bRow[j];
-          }
-        }
-        worst = Math.max(worst, gamma * 1.01 * (s + Math.abs(bias[co])));
-      }
-    }
+    // gamma * 1.01 * (s + |bias|) rises with s, so its largest value is at the largest s
+    worst = Math.max(worst, gamma * 1.01 * (largestAbsSum(at, m, alpha, absU, bRow, inputMax) + Math.abs(bias[co])));
   }
   return worst;
+}
+
+/**
+ * The largest, over output positions (p, q), of the absolute sum above (without the bias). A
+ * function of its own, called once per output channel, so a cold load runs it optimized early.
+ */
+function largestAbsSum(at: readonly number[], m: number, alpha: number, absU: Float64Array, bRow: readonly number[], inputMax: number): number {
+  let largest = 0;
+  for (let p = 0; p < m; p++) {
+    for (let q = 0; q < m; q++) {
+      let s = 0;
+      for (let i = 0; i < alpha; i++) {
+        for (let j = 0; j < alpha; j++) {
+          s += Math.abs(at[p * alpha + i]) * Math.abs(at[q * alpha + j]) * absU[i * alpha + j] * inputMax * bRow[i] * bRow[j];
+        }
+      }
+      largest = Math.max(largest, s);
+    }
+  }
+  return largest;
 }

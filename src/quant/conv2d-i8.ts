@@ -5,6 +5,7 @@ import { PairedConv2d, conv2dRowsPairs } from './conv2d-i8-packed.js';
 import { checkReferenceShapes, convSumAt } from '../ops/conv2d-reference.js';
 import { FewChannelsConv2d, conv1x1FewChannelsI8 } from './conv2d-i8-few-channels.js';
 import { RequantizePlan, multiplyByQuantizedMultiplierReference, requantizeRow } from './requantize.js';
+import { pixelShuffle, pixelShuffleShape } from '../ops/pixel-shuffle.js';
 
 /**
  * Integer conv2d (docs/INT8.md section 4): int32 accumulation of int8 (or u8 image) inputs times
@@ -57,6 +58,56 @@ export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTen
   if (conv.winograd) winogradRows(input, conv.winograd, rowEpilogue(true));
   else if (conv.pairs) conv2dRowsPairs(input, conv.pairs, rowEpilogue(false));
   else conv2dRows(input, conv.packed, rowEpilogue(false));
+}
+
+let shuffleRow = new Int8Array(0);
+
+/**
+ * conv2dI8 then PixelShuffle(factor) (the int8 upsampler), without the (Cout, H, W) tensor in
+ * between: each requantized row goes straight to its places in the (Cout / f^2, f H, f W)
+ * output, every f-th byte of one output row. A permutation of conv2dI8's bytes (tested against
+ * conv2dI8 followed by pixelShuffle). Saves the shuffle's pass over the upsampled tensor and
+ * the LR tensor itself (64 channels on the frame: 8.3 MB written, then read back).
+ */
+export function conv2dI8PixelShuffle(input: IntTensor, conv: QuantizedConv2d, factor: number, output: Tensor<Int8Array>): void {
+  const f = factor;
+  const { height, width } = input;
+  const [c, h, w] = pixelShuffleShape(conv.packed.outChannels, height, width, f);
+  if (input.channels !== conv.packed.inChannels) {
+    throw new RangeError(`conv2d: input has ${input.channels} channels, the conv expects ${conv.packed.inChannels}`);
+  }
+  if (output.channels !== c || output.height !== h || output.width !== w) {
+    throw new RangeError(`conv2dI8PixelShuffle: output is ${output.shape.join('x')}, expected ${c}x${h}x${w}`);
+  }
+  if (conv.fewChannels) {
+    const expanded = new Tensor(conv.packed.outChannels, height, width, new Int8Array(conv.packed.outChannels * height * width));
+    conv2dI8(input, conv, expanded);
+    pixelShuffle(expanded, f, output);
+    return;
+  }
+  if (shuffleRow.length < width) shuffleRow = new Int8Array(width);
+  const row = shuffleRow;
+  const dst = output.data;
+  const plan = conv.requantize;
+  const f2 = f * f;
+  const outPlane = h * w;
+  const rowEpilogue = (round: boolean): RowEpilogue => (acc, stride, co0, lanes, y) => {
+    for (let lane = 0; lane < lanes; lane++) {
+      const co = co0 + lane;
+      requantizeRow(acc, lane * stride, width, plan, co, row, 0, round);
+      const oc = Math.floor(co / f2);
+      const phase = co - oc * f2;
+      const dy = Math.floor(phase / f);
+      scatterRow(row, width, dst, oc * outPlane + (y * f + dy) * w + (phase - dy * f), f);
+    }
+  };
+  if (conv.winograd) winogradRows(input, conv.winograd, rowEpilogue(true));
+  else if (conv.pairs) conv2dRowsPairs(input, conv.pairs, rowEpilogue(false));
+  else conv2dRows(input, conv.packed, rowEpilogue(false));
+}
+
+function scatterRow(row: Int8Array, width: number, dst: Int8Array, base: number, step: number): void {
+  for (let x = 0, d = base; x < width; x++, d += step) dst[d] = row[x];
 }
 
 /** The same conv as plain loops with BigInt requantization: slow and obviously right. */

@@ -1,7 +1,7 @@
-import { Tensor, zerosI8, zerosU8 } from '../tensor/tensor.js';
-import { pixelShuffle } from '../ops/pixel-shuffle.js';
+import { Tensor, zerosU8 } from '../tensor/tensor.js';
+import { scratchI8 } from '../tensor/scratch.js';
 import { addI8 } from './add-i8.js';
-import { QuantizedConv2d, conv2dI8 } from './conv2d-i8.js';
+import { QuantizedConv2d, conv2dI8, conv2dI8PixelShuffle } from './conv2d-i8.js';
 import { Int8Model } from './int8-model.js';
 
 export type Int8Observer = (name: string, tensor: Tensor<Int8Array> | Tensor<Uint8Array>) => void;
@@ -14,6 +14,8 @@ export type Int8Observer = (name: string, tensor: Tensor<Int8Array> | Tensor<Uin
  * `image` is (3, H, W) holding integers 0..255 (what rgbaToTensor gives). `observe` sees the int8
  * intermediates: input, head, body.b.cat1, body.b.cat2, body.b.confusion, body.b, tail.0, tail.1,
  * tail.2.<i> (after its PixelShuffle), tail.3, output.
+ * Like forwardF32's, an observed tensor is only valid during the call: the intermediates live in
+ * per-thread scratch slots (tensor/scratch.ts) that later layers and calls reuse; the output is fresh.
  */
 export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, observe?: Int8Observer): Tensor<Uint8Array> {
   const { nFeats: n, nBlocks } = model.config;
@@ -30,18 +32,18 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
     pixels.data[i] = v;
   }
 
-  const input = zerosI8(3, height, width);
+  const input = scratchI8('i8.input', 3, height, width);
   conv2dI8(pixels, conv('sub_mean'), input);
   observe?.('input', input);
 
-  const features = zerosI8(n * (nBlocks + 1), height, width);
+  const features = scratchI8('i8.features', n * (nBlocks + 1), height, width);
   const headOut = features.channelSlice(nBlocks * n, n);
   conv2dI8(input, conv('head.0'), headOut);
   observe?.('head', headOut);
 
-  const first = zerosI8(2 * n, height, width);
-  const second = zerosI8(4 * n, height, width);
-  const confusion = zerosI8(n, height, width);
+  const first = scratchI8('i8.cat1', 2 * n, height, width);
+  const second = scratchI8('i8.cat2', 4 * n, height, width);
+  const confusion = scratchI8('i8.confusion', n, height, width);
   let blockInput = headOut;
   for (let b = 0; b < nBlocks; b++) {
     const body = `body.${b}`;
@@ -59,24 +61,22 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
     blockInput = blockOut;
   }
 
-  const fused = zerosI8(n, height, width);
+  const fused = scratchI8('i8.tail.0', n, height, width);
   conv2dI8(features, conv('tail.0'), fused);
   observe?.('tail.0', fused);
-  let current = zerosI8(n, height, width);
+  let current = scratchI8('i8.tail.1', n, height, width);
   conv2dI8(fused, conv('tail.1'), current);
   observe?.('tail.1', current);
 
-  for (const stage of model.upsampler) {
+  for (const [i, stage] of model.upsampler.entries()) {
     const f = stage.factor;
-    const expanded = zerosI8(f * f * n, current.height, current.width);
-    conv2dI8(current, conv(stage.prefix), expanded);
-    const shuffled = zerosI8(n, current.height * f, current.width * f);
-    pixelShuffle(expanded, f, shuffled);
+    const shuffled = scratchI8(`i8.up.${i}.shuffle`, n, current.height * f, current.width * f);
+    conv2dI8PixelShuffle(current, conv(stage.prefix), f, shuffled); // the conv, then PixelShuffle(f)
     observe?.(stage.prefix, shuffled);
     current = shuffled;
   }
 
-  const last = zerosI8(3, current.height, current.width);
+  const last = scratchI8('i8.tail.3', 3, current.height, current.width);
   conv2dI8(current, conv('tail.3'), last);
   observe?.('tail.3', last);
   const output = zerosU8(3, current.height, current.width);

@@ -4,7 +4,7 @@ export type { Int8Graph, QuantConvSpec, QuantAddSpec } from './graph.js';
 export { quantizeConv, quantizeAdd, quantizeModel, scalesFromCalibration, assertQuantizable, QuantizationError } from './quantize.js';
 export type { CalibrationStats, Int8ModelData, QuantizedConvTensors } from './quantize.js';
 export { writeInt8Blob, readInt8Blob, checkInt8MatchesFp32, INT8_BLOB_KIND } from './int8-blob.js';
-export { conv2dI8, conv2dI8Reference } from './conv2d-i8.js';
+export { conv2dI8, conv2dI8PixelShuffle, conv2dI8Reference } from './conv2d-i8.js';
 export type { QuantizedConv2d } from './conv2d-i8.js';
 export { addI8, addI8Reference } from './add-i8.js';
 export { loadInt8Model, buildInt8Model } from './int8-model.js';

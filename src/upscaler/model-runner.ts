@@ -2,9 +2,13 @@ import { Tensor } from '../tensor/tensor.js';
 import { DIHEDRAL_COUNT, dihedral, undoDihedral } from '../ops/dihedral.js';
 import { BlobFormatError } from '../msrn/container.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
-import { MsrnModelF32, loadModelF32 } from '../msrn/model-f32.js';
+import { MsrnConfig } from '../msrn/config.js';
+import { MsrnModelF32, buildModelF32, loadModelF32 } from '../msrn/model-f32.js';
+import { readWeightBlob } from '../msrn/weights-blob.js';
 import { forwardInt8 } from '../quant/forward-i8.js';
-import { Int8Model, loadInt8Model } from '../quant/int8-model.js';
+import { readInt8Blob } from '../quant/int8-blob.js';
+import { Int8Model, buildInt8Model } from '../quant/int8-model.js';
+import { Int8ModelData } from '../quant/quantize.js';
 
 /**
  * One model of either precision, behind one forward function. No Node APIs: the main thread and
@@ -20,8 +24,40 @@ export type LoadedModel =
 /** Validates and loads fp32 weights or an int8 model blob. */
 export function decodeModel(precision: Precision, bytes: Uint8Array): LoadedModel {
   if (precision === 'fp32') return { precision, model: loadModelF32(bytes) };
+  return { precision, model: buildInt8Model(readInt8BlobFor(bytes)) };
+}
+
+/**
+ * decodeModel's validation now (the blob is read and checked: kind, shapes, checksum), its
+ * packing (Winograd transforms, int8 error bounds: most of the load time) on the first read of
+ * `.model`. For a thread that only hands tiles to workers, which load the model themselves: a
+ * cold `msrn upscale` on 2 threads spent ~140 ms packing a model its main thread never ran.
+ * `loadedConfig` gives the config without packing.
+ */
+export function decodeModelLazily(precision: Precision, bytes: Uint8Array): LoadedModel {
+  let model: MsrnModelF32 | Int8Model | undefined;
+  if (precision === 'fp32') {
+    const blob = readWeightBlob(bytes);
+    const loaded = { precision, get model() { return (model ??= buildModelF32(blob)) as MsrnModelF32; } } as const;
+    configs.set(loaded, blob.config);
+    return loaded;
+  }
+  const data = readInt8BlobFor(bytes);
+  const loaded = { precision, get model() { return (model ??= buildInt8Model(data)) as Int8Model; } } as const;
+  configs.set(loaded, data.config);
+  return loaded;
+}
+
+const configs = new WeakMap<LoadedModel, MsrnConfig>();
+
+/** The model's config, without packing a lazily decoded model. */
+export function loadedConfig(loaded: LoadedModel): MsrnConfig {
+  return configs.get(loaded) ?? loaded.model.config;
+}
+
+function readInt8BlobFor(bytes: Uint8Array): Int8ModelData {
   try {
-    return { precision, model: loadInt8Model(bytes) };
+    return readInt8Blob(bytes);
   } catch (error) {
     if (error instanceof BlobFormatError && /found "msrn-fp32"/.test(error.message)) {
       throw new BlobFormatError(

@@ -3,7 +3,7 @@ import { RgbaImage, rgbaChannel, rgbaToTensor, toByte } from '../image/pixels.js
 import { imresizeBicubic } from '../image/resize.js';
 import { receptiveFieldRadius } from '../msrn/config.js';
 import { Tile, planTiles, tileInput } from '../msrn/tiling.js';
-import { LoadedModel } from './model-runner.js';
+import { LoadedModel, loadedConfig } from './model-runner.js';
 import { runTile } from './worker-jobs.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -42,7 +42,7 @@ export async function upscaleTiles(
   call: UpscaleCallOptions,
   pool: WorkerPool | undefined,
 ): Promise<UpscaledImage> {
-  const { config } = loaded.model;
+  const config = loadedConfig(loaded); // a lazily decoded model stays unpacked on a pool's thread
   const ensemble = call.ensemble ?? false;
   const rgb = rgbaToTensor(image);
   const scale = config.scale;

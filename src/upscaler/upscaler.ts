@@ -1,5 +1,5 @@
 import { RgbaImage } from '../image/pixels.js';
-import { LoadedModel, PRECISIONS, Precision } from './model-runner.js';
+import { LoadedModel, PRECISIONS, Precision, loadedConfig } from './model-runner.js';
 import { UpscaleCallOptions, UpscaledImage, throwIfAborted, upscaleTiles } from './tiled-upscale.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -58,7 +58,7 @@ export function assembleUpscaler<Input>(parts: UpscalerParts<Input>): Upscaler<I
   let disposed = false;
   return {
     precision: loaded.precision,
-    scale: loaded.model.config.scale,
+    scale: loadedConfig(loaded).scale,
     loaded,
     async upscale(input, call = {}) {
       if (disposed) throw new Error('this upscaler was disposed');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor, zerosI8, zerosU8 } from '../../src/tensor/tensor.js';
 import { RowEpilogue, conv2dRows, packConv2d } from '../../src/ops/conv2d-core.js';
-import { conv2dI8, conv2dI8Reference } from '../../src/quant/conv2d-i8.js';
+import { QuantizedConv2d, conv2dI8, conv2dI8PixelShuffle, conv2dI8Reference } from '../../src/quant/conv2d-i8.js';
+import { pixelShuffleReference } from '../../src/ops/pixel-shuffle.js';
 import { DEFAULT_WINOGRAD, WINOGRAD_VARIANTS, WinogradVariantName, packWinograd, winogradIntegerErrorBound, winogradRows } from '../../src/ops/conv2d-winograd.js';
 import { convSumAt } from '../../src/ops/conv2d-reference.js';
 import { conv2dRowsPairs, packConv2dI8Pairs } from '../../src/quant/conv2d-i8-packed.js';
@@ -106,6 +107,47 @@ describe('conv2dI8 (fast) equals the reference bit for bit', () => {
     // only 1x1 convs on few channels take it
     expect(packConv2dI8FewChannels(new Int8Array(9), new Int32Array(1), 1, 1, 3)).toBeNull();
     expect(packConv2dI8FewChannels(new Int8Array(5), new Int32Array(1), 1, 5, 1)).toBeNull();
+  });
+});
+
+describe('conv2dI8PixelShuffle', () => {
+  const cases: [number, number, number, number, number, number][] = [
+    // cin, cout, k, h, w, factor
+    [16, 64, 3, 5, 9, 2],
+    [3, 4, 3, 1, 1, 2],
+    [5, 12, 3, 4, 3, 2],
+    [4, 18, 3, 3, 5, 3],
+    [8, 8, 1, 6, 7, 2],
+    [3, 4, 1, 2, 3, 2], // few channels: conv2dI8 then pixelShuffle
+  ];
+  for (const [cin, cout, k, h, w, f] of cases) {
+    it(`equals conv2dI8 then pixelShuffle, every engine: cin ${cin} cout ${cout} k ${k} ${h}x${w} factor ${f}`, () => {
+      const input = new Tensor(cin, h, w, int8(cin * h * w));
+      const weight = int8(cout * cin * k * k);
+      const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 200000));
+      const { multiplier, shift } = randomRequantization(cout, 12);
+      const requantize = planRequantize(multiplier, shift, -127, 127);
+      const packed = packConv2d(weight, bias, cout, cin, k);
+      const expanded = zerosI8(cout, h, w);
+      conv2dI8Reference(input, weight, bias, multiplier, shift, -127, 127, expanded, k);
+      const expected = zerosI8(cout / (f * f), h * f, w * f);
+      pixelShuffleReference(expanded, f, expected);
+      const variants: Partial<QuantizedConv2d>[] = [{}, { pairs: packConv2dI8Pairs(weight, bias, cout, cin, k) }];
+      if (k > 1) variants.push({ winograd: packWinograd(weight, bias, cout, cin, k, DEFAULT_WINOGRAD[k]) });
+      if (k === 1) variants.push({ fewChannels: packConv2dI8FewChannels(weight, bias, cout, cin, k) });
+      for (const variant of variants) {
+        const actual = zerosI8(cout / (f * f), h * f, w * f);
+        actual.data.fill(99);
+        conv2dI8PixelShuffle(input, { packed, requantize, ...variant }, f, actual);
+        expect(actual.data).toEqual(expected.data);
+      }
+    });
+  }
+
+  it('refuses an output of the wrong shape', () => {
+    const weight = int8(8 * 2 * 9);
+    const conv = { packed: packConv2d(weight, new Int32Array(8), 8, 2, 3), requantize: planRequantize(new Int32Array(8).fill(1 << 30), new Int32Array(8).fill(-8), -127, 127) };
+    expect(() => conv2dI8PixelShuffle(zerosI8(2, 3, 3), conv, 2, zerosI8(2, 6, 5))).toThrow(/expected 2x6x6/);
   });
 });
 

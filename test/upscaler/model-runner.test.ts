@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/msrn/config.js';
 import { readWeightBlob, writeWeightBlob } from '../../src/msrn/weights-blob.js';
-import { decodeModel, forwardModel } from '../../src/upscaler/model-runner.js';
+import { decodeModel, decodeModelLazily, forwardModel, loadedConfig } from '../../src/upscaler/model-runner.js';
 import { MaxCalibrator, QuantizationError, quantizeModel } from '../../src/quant/index.js';
 import { buildModelF32 } from '../../src/msrn/model-f32.js';
 import { fixtureStateDict } from '../helpers/fixture-weights.js';
@@ -29,5 +29,24 @@ describe('forwardModel', () => {
     calibrator.addImage(syntheticImage(8, 8, rng(1)));
     expect(() => quantizeModel(blob, calibrator.result())).toThrow(QuantizationError);
     expect(() => quantizeModel(blob, calibrator.result())).toThrow(/rgb_range 255\); this one has rgb_range 1/);
+  });
+});
+
+describe('decodeModelLazily', () => {
+  it('validates at once, packs on first use, and runs the same model as decodeModel', () => {
+    const config = { ...DEFAULT_CONFIG, nFeats: 8, nBlocks: 1 };
+    const bytes = writeWeightBlob(config, fixtureStateDict(config, 4));
+    const lazy = decodeModelLazily('fp32', bytes);
+    expect(loadedConfig(lazy)).toEqual(config);
+    expect(lazy.model).toBe(lazy.model); // packed once
+    const image = syntheticImage(9, 7, rng(2));
+    expect(forwardModel(lazy, image).data).toEqual(forwardModel(decodeModel('fp32', bytes), image).data);
+    expect(loadedConfig(decodeModel('fp32', bytes))).toEqual(config);
+
+    const corrupt = bytes.slice();
+    corrupt[corrupt.length - 10] ^= 1;
+    expect(() => decodeModelLazily('fp32', corrupt)).toThrow(/checksum|CRC/i);
+    expect(() => decodeModelLazily('int8', bytes)).toThrow(/precision int8 needs an int8 model/);
+    expect(() => decodeModel('int8', bytes)).toThrow(/precision int8 needs an int8 model/);
   });
 });
