@@ -89,6 +89,9 @@ def parse_args(argv=None):
                         "seconds after the process started (needs --warmup >= 60)")
     p.add_argument("--fast", action="store_true",
                    help="CUDA: cudnn.benchmark (picks the fastest conv algorithms; not deterministic)")
+    p.add_argument("--device-sampler", action="store_true",
+                   help="hold the training images/crops on --device and cut patches there (same "
+                        "draws, same patches as the host sampler; for a GPU)")
     return p.parse_args(argv)
 
 
@@ -209,6 +212,57 @@ class PackSampler(PatchSampler):
         npx = sum(h.shape[0] * h.shape[1] for h in self.hr)
         log(f"train (pack): {len(self.hr)} crops from {len(set(self.names))} images, {npx / 1e6:.1f} MP HR"
             + (f", {small} crops smaller than the patch left out" if small else ""))
+
+
+class DeviceSampler:
+    """PatchSampler.batch with the crops cut on the training device.
+
+    All images (or packed crops) live on the device, zero-padded to one (N, H, W, 3) uint8
+    tensor; the random draws are the host sampler's, in its order, so a run consumes the RNG
+    exactly as with the host sampler and gets the same patches (tools/test_pack.py checks this).
+    Each batch is one gather: no per-patch host work and nothing to copy but the draws.
+    """
+
+    def __init__(self, host, device):
+        self.host, self.device = host, device
+        self.scale, self.patch, self.prob = host.scale, host.patch, host.prob
+        self.shapes = [l.shape[:2] for l in host.lr]
+        hmax = max(h for h, _ in self.shapes)
+        wmax = max(w for _, w in self.shapes)
+        s = self.scale
+        self.lr = torch.zeros((len(host.lr), hmax, wmax, 3), dtype=torch.uint8, device=device)
+        self.hr = torch.zeros((len(host.hr), hmax * s, wmax * s, 3), dtype=torch.uint8, device=device)
+        for i, (l, h) in enumerate(zip(host.lr, host.hr)):
+            self.lr[i, :l.shape[0], :l.shape[1]] = torch.from_numpy(np.array(l)).to(device)
+            self.hr[i, :h.shape[0], :h.shape[1]] = torch.from_numpy(np.array(h)).to(device)
+        log(f"device sampler: {(self.lr.numel() + self.hr.numel()) / 2 ** 20:.0f} MiB on {device}")
+
+    @staticmethod
+    def _gather(data, idx, y, x, aug, p):
+        u = torch.arange(p, device=data.device)
+        U, V = u.view(1, p, 1), u.view(1, 1, p)
+        t = ((aug & 4) != 0).view(-1, 1, 1)
+        r, c = torch.where(t, V, U), torch.where(t, U, V)              # transpose
+        r = torch.where(((aug & 2) != 0).view(-1, 1, 1), p - 1 - r, r)  # vertical flip
+        c = torch.where(((aug & 1) != 0).view(-1, 1, 1), p - 1 - c, c)  # horizontal flip
+        return data[idx.view(-1, 1, 1), y.view(-1, 1, 1) + r, x.view(-1, 1, 1) + c]
+
+    def batch(self, rng, n, u8=False):
+        p = self.patch
+        idx = rng.choice(len(self.shapes), size=n, p=self.prob)
+        draws = []
+        for i in idx:
+            h, w = self.shapes[i]
+            y = int(rng.integers(0, h - p + 1))
+            x = int(rng.integers(0, w - p + 1))
+            draws.append((int(i), y, x, int(rng.integers(0, 8))))
+        d = torch.tensor(draws, dtype=torch.int64).to(self.device, non_blocking=True)
+        i, y, x, aug = d[:, 0], d[:, 1], d[:, 2], d[:, 3]
+        lr = self._gather(self.lr, i, y, x, aug, p).permute(0, 3, 1, 2)
+        hr = self._gather(self.hr, i, y * self.scale, x * self.scale, aug, p * self.scale).permute(0, 3, 1, 2)
+        if u8:
+            return lr, hr
+        return lr.float(), hr.float()
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -358,10 +412,24 @@ def load_ckpt(path):
         return torch.load(path, map_location="cpu")
 
 
+def to_cpu(obj):
+    """Tensors moved to the CPU (no-op there), so a checkpoint saved on CUDA loads anywhere."""
+    if torch.is_tensor(obj):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        out = type(obj)((k, to_cpu(v)) for k, v in obj.items())
+        if hasattr(obj, "_metadata"):  # state_dict version info
+            out._metadata = obj._metadata
+        return out
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_cpu(v) for v in obj)
+    return obj
+
+
 def atomic_save(obj, path):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
-    torch.save(obj, tmp)
+    torch.save(to_cpu(obj), tmp)
     os.replace(tmp, path)
 
 
@@ -443,6 +511,8 @@ def main():
         sampler = PackSampler(pack, a.scale, a.patch)
     else:
         sampler = PatchSampler(list_pngs(os.path.join(a.data, "train")), a.scale, a.patch)
+    if a.device_sampler:
+        sampler = DeviceSampler(sampler, device)
     if a.pack and not os.path.isdir(dev_dir):
         log(f"{dev_dir} absent: dev and benchmark from the pack")
         dev = EvalSet(None, a.scale, pack["dev"])
@@ -470,6 +540,7 @@ def main():
         evals.append({"step": step, "note": "dev set changed; earlier dev_psnr not comparable"})
 
     stop = {"sig": None}
+    eval_cost = {"s": 0.0, "overhead": 0.0}  # last eval's time; all eval + save time of this run
 
     def on_signal(signum, _frame):
         stop["sig"] = signum
@@ -477,6 +548,7 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
 
     def save():
+        t = time.time()
         state = {
             "model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
             "args": {**vars(a), **sched}, "elapsed": elapsed(), "evals": evals, "best_psnr": best,
@@ -487,8 +559,8 @@ def main():
             "torch_version": torch.__version__,
         }
         atomic_save(state, a.ckpt)
+        eval_cost["overhead"] += time.time() - t
 
-    eval_cost = {"s": 0.0}
 
     def evaluate(train_loss):
         nonlocal best
@@ -511,6 +583,7 @@ def main():
             atomic_save(model.state_dict(), a.best)
             msg += " [best]"
         eval_cost["s"] = time.time() - t
+        eval_cost["overhead"] += eval_cost["s"]
         log(msg + f" ({eval_cost['s']:.1f} s)")
 
     last_step = sched.get("start", 0) + sched["total_steps"]
@@ -530,11 +603,11 @@ def main():
         if probe is not None and step == probe[0]:
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            probe_t0 = time.time()
+            probe_t0 = time.time() - eval_cost["overhead"]
         if probe is not None and step == probe[1]:
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            rate = (time.time() - probe_t0) / (probe[1] - probe[0])
+            rate = (time.time() - eval_cost["overhead"] - probe_t0) / (probe[1] - probe[0])
             left = a.fit_seconds - (time.time() - PROC_T0) - 2 * eval_cost["s"] - 2.0
             per_step = rate + eval_cost["s"] / a.eval_every + 0.05 / a.save_every
             more = max(0, int(0.97 * left / per_step))
