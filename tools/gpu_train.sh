@@ -60,9 +60,8 @@ fi
 [ -f "$PACK" ] || { echo "no pack at $PACK: run tools/pack_patches.py and carry gpu-kit" >&2; exit 2; }
 cp "$START/msrn_x2.ckpt.pt" "$OUT/msrn_x2.ckpt.pt"
 cp "$START/msrn_x2.best.pt" "$OUT/msrn_x2.best.pt"
-"$PY" -c 'import sys, torch, numpy; print("python", sys.version.split()[0], "torch", torch.__version__,
-"numpy", numpy.__version__, "cuda", torch.cuda.is_available(),
-torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")' | tee "$OUT/train.log"
+echo "gpu_train.sh: MODE=$MODE FIT=$FIT MAX=$MAX PATCH=$PATCH BATCH=$BATCH LR=$LR MIN_LR=$MIN_LR WARMUP=$WARMUP" \
+  | tee "$OUT/train.log"
 
 sched=(--fit-seconds "$FIT" --reschedule --from-best)
 [ "$MODE" = continue ] && sched=()

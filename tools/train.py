@@ -312,12 +312,19 @@ class EvalSet:
         out = []
         # cuDNN convolutions default to TF32 on Ampere and later, whose 10-bit mantissa moves
         # 8-bit rounding of the output: evaluate in full fp32 so PSNRs match the CPU's.
-        tf32 = torch.backends.cudnn.allow_tf32
-        torch.backends.cudnn.allow_tf32 = False
+        tf32 = None
+        if device.type == "cuda":
+            try:
+                tf32 = torch.backends.cudnn.allow_tf32
+                torch.backends.cudnn.allow_tf32 = False
+            except Exception as e:  # a torch whose TF32 switches changed: evaluate as it is
+                log(f"eval: could not turn TF32 off ({e})")
+                tf32 = None
         try:
             out = self._run(model, device)
         finally:
-            torch.backends.cudnn.allow_tf32 = tf32
+            if tf32 is not None:
+                torch.backends.cudnn.allow_tf32 = tf32
             model.train()
         return out
 
@@ -498,6 +505,8 @@ def main():
             torch.cuda.set_rng_state(ckpt["rng"]["cuda"])
         rng.bit_generator.state = ckpt["rng"]["numpy"]
         random.setstate(ckpt["rng"]["python"])
+    if device.type == "cuda":
+        log(f"torch {torch.__version__}, numpy {np.__version__}, {torch.cuda.get_device_name(device)}")
     log(f"device {device}, threads {torch.get_num_threads()}, model MSRN({a.n_feats}, {a.n_blocks}, "
         f"x{a.scale}), params {sum(p.numel() for p in model.parameters())}, schedule {sched}")
 
@@ -648,6 +657,12 @@ def main():
         save()
         log(f"signal {stop['sig']}: checkpoint saved at step {step}, exiting")
     elif out_of_time:
+        if probe is not None:
+            # Stopped before --fit-seconds could size the schedule: end it here, so that the
+            # checkpoint does not keep the placeholder --total-steps (the next run reschedules).
+            sched["total_steps"] = step - start
+            last_step = step
+            log("--max-seconds came before the step rate was measured: schedule ended at this step")
         if not evals or evals[-1].get("step") != step:
             evaluate(last_loss)
         save()
