@@ -570,7 +570,6 @@ def main():
         atomic_save(state, a.ckpt)
         eval_cost["overhead"] += time.time() - t
 
-
     def evaluate(train_loss):
         nonlocal best
         t = time.time()
