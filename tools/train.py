@@ -22,6 +22,14 @@ Recipe (see weights/README.md for the numbers it gave):
   if the checkpoint does not exist yet). The best model by dev PSNR goes to --best
   (state_dict only).
 
+- --pack gpu-kit/pack_x2.npz (tools/pack_patches.py) replaces data/train by packed aligned
+  HR/LR crops cut from the whole-image LR (same sampling and augmentation over the crops); dev
+  and benchmark come from the pack when --data has no dev folder (the device machine, where
+  data/ does not travel). --max-seconds stops a run cleanly (eval + checkpoint) after that much
+  wall time counted from process start; --fit-seconds sizes a fresh schedule (first run or
+  --reschedule) to end by then, from the step rate measured during the warm-up. tools/gpu_train.sh
+  is the prepared command for a lent CUDA GPU.
+
 Use /usr/bin/python3 (Debian's torch). One CPU thread by default (--threads).
 """
 import argparse
@@ -34,6 +42,7 @@ import signal
 import sys
 import time
 
+PROC_T0 = time.time()
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -68,6 +77,21 @@ def parse_args(argv=None):
                         "--total-steps, counted from the current step (warm-up and cosine start again)")
     p.add_argument("--from-best", action="store_true",
                    help="with --resume: continue from the best dev weights (--best) instead of the latest ones")
+    p.add_argument("--pack", default="",
+                   help="train on this tools/pack_patches.py pack instead of DATA/train (dev/benchmark "
+                        "from it too when DATA/dev is absent)")
+    p.add_argument("--max-seconds", type=float, default=0,
+                   help="stop cleanly (eval + checkpoint) once this much wall time has passed since "
+                        "the process started (0: no limit)")
+    p.add_argument("--fit-seconds", type=float, default=0,
+                   help="with a fresh schedule (new run or --reschedule): set --total-steps from the "
+                        "step rate measured in the warm-up so that the cosine ends about this many "
+                        "seconds after the process started (needs --warmup >= 60)")
+    p.add_argument("--fast", action="store_true",
+                   help="CUDA: cudnn.benchmark (picks the fastest conv algorithms; not deterministic)")
+    p.add_argument("--device-sampler", action="store_true",
+                   help="hold the training images/crops on --device and cut patches there (same "
+                        "draws, same patches as the host sampler; for a GPU)")
     return p.parse_args(argv)
 
 
@@ -111,7 +135,11 @@ def list_pngs(folder):
 
 
 class PatchSampler:
-    """Aligned random HR/LR patches from whole images held in memory (LR made once)."""
+    """Aligned random HR/LR patches from whole images held in memory (LR made once).
+
+    batch(..., u8=True) returns the same patches as uint8 tensors (the caller converts them to
+    float on the device: the same values, less to copy).
+    """
 
     def __init__(self, paths, scale, patch):
         self.scale, self.patch = scale, patch
@@ -129,7 +157,7 @@ class PatchSampler:
         npx = sum(h.shape[0] * h.shape[1] for h in self.hr)
         log(f"train: {len(self.hr)} images, {npx / 1e6:.1f} MP HR, LR made in {time.time() - t:.1f} s")
 
-    def batch(self, rng, n):
+    def batch(self, rng, n, u8=False):
         s, p = self.scale, self.patch
         lrs, hrs = [], []
         idx = rng.choice(len(self.lr), size=n, p=self.prob)
@@ -148,9 +176,93 @@ class PatchSampler:
                 a, b = a.transpose(1, 0, 2), b.transpose(1, 0, 2)
             lrs.append(a)
             hrs.append(b)
-        lr = torch.from_numpy(np.ascontiguousarray(np.stack(lrs))).permute(0, 3, 1, 2).float()
-        hr = torch.from_numpy(np.ascontiguousarray(np.stack(hrs))).permute(0, 3, 1, 2).float()
-        return lr, hr
+        lr = torch.from_numpy(np.ascontiguousarray(np.stack(lrs))).permute(0, 3, 1, 2)
+        hr = torch.from_numpy(np.ascontiguousarray(np.stack(hrs))).permute(0, 3, 1, 2)
+        if u8:
+            return lr, hr
+        return lr.float(), hr.float()
+
+
+class PackSampler(PatchSampler):
+    """The same sampler over the aligned crops of a tools/pack_patches.py pack.
+
+    Crops are picked with probability proportional to their LR area (the pack already holds
+    crops per image in proportion to sqrt(area), the whole-image sampler's weights); the
+    position, flips and transpose are drawn exactly as in PatchSampler.batch.
+    """
+
+    def __init__(self, pack, scale, patch):
+        if pack["scale"] != scale:
+            sys.exit(f"pack is x{pack['scale']}, --scale is {scale}")
+        self.scale, self.patch = scale, patch
+        self.hr, self.lr, self.names, self.origins = [], [], [], []
+        small = 0
+        for name, origin, hr, lr in pack["train"]:
+            if lr.shape[0] < patch or lr.shape[1] < patch:
+                small += 1
+                continue
+            self.hr.append(hr)
+            self.lr.append(lr)
+            self.names.append(name)
+            self.origins.append(origin)
+        if not self.lr:
+            sys.exit(f"no packed crop holds a {patch} px LR patch")
+        w = np.array([l.shape[0] * l.shape[1] for l in self.lr], dtype=np.float64)
+        self.prob = w / w.sum()
+        npx = sum(h.shape[0] * h.shape[1] for h in self.hr)
+        log(f"train (pack): {len(self.hr)} crops from {len(set(self.names))} images, {npx / 1e6:.1f} MP HR"
+            + (f", {small} crops smaller than the patch left out" if small else ""))
+
+
+class DeviceSampler:
+    """PatchSampler.batch with the crops cut on the training device.
+
+    All images (or packed crops) live on the device, zero-padded to one (N, H, W, 3) uint8
+    tensor; the random draws are the host sampler's, in its order, so a run consumes the RNG
+    exactly as with the host sampler and gets the same patches (tools/test_pack.py checks this).
+    Each batch is one gather: no per-patch host work and nothing to copy but the draws.
+    """
+
+    def __init__(self, host, device):
+        self.host, self.device = host, device
+        self.scale, self.patch, self.prob = host.scale, host.patch, host.prob
+        self.shapes = [l.shape[:2] for l in host.lr]
+        hmax = max(h for h, _ in self.shapes)
+        wmax = max(w for _, w in self.shapes)
+        s = self.scale
+        self.lr = torch.zeros((len(host.lr), hmax, wmax, 3), dtype=torch.uint8, device=device)
+        self.hr = torch.zeros((len(host.hr), hmax * s, wmax * s, 3), dtype=torch.uint8, device=device)
+        for i, (l, h) in enumerate(zip(host.lr, host.hr)):
+            self.lr[i, :l.shape[0], :l.shape[1]] = torch.from_numpy(np.array(l)).to(device)
+            self.hr[i, :h.shape[0], :h.shape[1]] = torch.from_numpy(np.array(h)).to(device)
+        log(f"device sampler: {(self.lr.numel() + self.hr.numel()) / 2 ** 20:.0f} MiB on {device}")
+
+    @staticmethod
+    def _gather(data, idx, y, x, aug, p):
+        u = torch.arange(p, device=data.device)
+        U, V = u.view(1, p, 1), u.view(1, 1, p)
+        t = ((aug & 4) != 0).view(-1, 1, 1)
+        r, c = torch.where(t, V, U), torch.where(t, U, V)              # transpose
+        r = torch.where(((aug & 2) != 0).view(-1, 1, 1), p - 1 - r, r)  # vertical flip
+        c = torch.where(((aug & 1) != 0).view(-1, 1, 1), p - 1 - c, c)  # horizontal flip
+        return data[idx.view(-1, 1, 1), y.view(-1, 1, 1) + r, x.view(-1, 1, 1) + c]
+
+    def batch(self, rng, n, u8=False):
+        p = self.patch
+        idx = rng.choice(len(self.shapes), size=n, p=self.prob)
+        draws = []
+        for i in idx:
+            h, w = self.shapes[i]
+            y = int(rng.integers(0, h - p + 1))
+            x = int(rng.integers(0, w - p + 1))
+            draws.append((int(i), y, x, int(rng.integers(0, 8))))
+        d = torch.tensor(draws, dtype=torch.int64).to(self.device, non_blocking=True)
+        i, y, x, aug = d[:, 0], d[:, 1], d[:, 2], d[:, 3]
+        lr = self._gather(self.lr, i, y, x, aug, p).permute(0, 3, 1, 2)
+        hr = self._gather(self.hr, i, y * self.scale, x * self.scale, aug, p * self.scale).permute(0, 3, 1, 2)
+        if u8:
+            return lr, hr
+        return lr.float(), hr.float()
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -169,12 +281,16 @@ def psnr_y(a_u8, b_u8, shave):
 
 
 class EvalSet:
-    def __init__(self, folder, scale):
+    """HR images of a folder (or (name, rgb) pairs, e.g. from a pack) with their LR and bicubic PSNR."""
+
+    def __init__(self, folder, scale, images=None):
         self.names, self.hr, self.lr, self.bicubic = [], [], [], []
-        for path in list_pngs(folder):
-            hr = modcrop(load_rgb(path), scale)
+        if images is None:
+            images = [(os.path.basename(p), load_rgb(p)) for p in list_pngs(folder)]
+        for name, rgb in images:
+            hr = modcrop(rgb, scale)
             lr = imresize(hr, 1.0 / scale)
-            self.names.append(os.path.basename(path))
+            self.names.append(name)
             self.hr.append(hr)
             self.lr.append(lr)
             self.bicubic.append(psnr_y(imresize(lr, scale), hr, scale))
@@ -194,11 +310,30 @@ class EvalSet:
     def run(self, model, device):
         model.eval()
         out = []
+        # cuDNN convolutions default to TF32 on Ampere and later, whose 10-bit mantissa moves
+        # 8-bit rounding of the output: evaluate in full fp32 so PSNRs match the CPU's.
+        tf32 = None
+        if device.type == "cuda":
+            try:
+                tf32 = torch.backends.cudnn.allow_tf32
+                torch.backends.cudnn.allow_tf32 = False
+            except Exception as e:  # a torch whose TF32 switches changed: evaluate as it is
+                log(f"eval: could not turn TF32 off ({e})")
+                tf32 = None
+        try:
+            out = self._run(model, device)
+        finally:
+            if tf32 is not None:
+                torch.backends.cudnn.allow_tf32 = tf32
+            model.train()
+        return out
+
+    def _run(self, model, device):
+        out = []
         for lr, hr in zip(self.lr, self.hr):
             x = torch.from_numpy(lr).permute(2, 0, 1)[None].float().to(device)
             sr = model(x)[0].permute(1, 2, 0).round().clamp(0, 255).byte().cpu().numpy()
             out.append(psnr_y(sr, hr, self.scale))
-        model.train()
         return out
 
 
@@ -275,10 +410,33 @@ def init_bicubic_path(model):
 
 # ----------------------------------------------------------------------------- checkpoint
 
+def load_ckpt(path):
+    """torch.load onto the CPU (a checkpoint written on CUDA loads anywhere), full pickle
+    (torch >= 2.6 defaults to weights_only, which our RNG states need not pass through)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except TypeError:  # torch < 1.13
+        return torch.load(path, map_location="cpu")
+
+
+def to_cpu(obj):
+    """Tensors moved to the CPU (no-op there), so a checkpoint saved on CUDA loads anywhere."""
+    if torch.is_tensor(obj):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        out = type(obj)((k, to_cpu(v)) for k, v in obj.items())
+        if hasattr(obj, "_metadata"):  # state_dict version info
+            out._metadata = obj._metadata
+        return out
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_cpu(v) for v in obj)
+    return obj
+
+
 def atomic_save(obj, path):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
-    torch.save(obj, tmp)
+    torch.save(to_cpu(obj), tmp)
     os.replace(tmp, path)
 
 
@@ -298,7 +456,7 @@ def main():
     sched_keys = ("lr", "min_lr", "warmup", "total_steps")
     ckpt = None
     if a.resume and os.path.exists(a.ckpt):
-        ckpt = torch.load(a.ckpt, map_location="cpu")
+        ckpt = load_ckpt(a.ckpt)
         for k in ("scale", "n_feats", "n_blocks"):
             if ckpt["args"][k] != getattr(a, k):
                 sys.exit(f"--{k} {getattr(a, k)} != checkpoint's {ckpt['args'][k]}")
@@ -315,6 +473,13 @@ def main():
         if a.resume:
             log(f"--resume: {a.ckpt} does not exist yet, starting fresh")
         sched = {k: getattr(a, k) for k in sched_keys}
+    fit = a.fit_seconds > 0 and (ckpt is None or a.reschedule)
+    if a.fit_seconds > 0 and not fit:
+        log("--fit-seconds ignored: the checkpoint's schedule is kept (no --reschedule)")
+    if fit and sched["warmup"] < 60:
+        sys.exit("--fit-seconds measures the step rate during the warm-up: use --warmup >= 60")
+    if device.type == "cuda" and a.fast:
+        torch.backends.cudnn.benchmark = True
 
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -329,7 +494,7 @@ def main():
     if ckpt is not None:
         if a.from_best:
             # The latest Adam moments belong to other weights: start them afresh.
-            model.load_state_dict(torch.load(a.best, map_location="cpu"))
+            model.load_state_dict(load_ckpt(a.best))
             log(f"continuing from the best dev weights {a.best} (best dev PSNR {ckpt['best_psnr']:.3f}), fresh optimizer")
         else:
             model.load_state_dict(ckpt["model"])
@@ -340,13 +505,30 @@ def main():
             torch.cuda.set_rng_state(ckpt["rng"]["cuda"])
         rng.bit_generator.state = ckpt["rng"]["numpy"]
         random.setstate(ckpt["rng"]["python"])
+    if device.type == "cuda":
+        log(f"torch {torch.__version__}, numpy {np.__version__}, {torch.cuda.get_device_name(device)}")
     log(f"device {device}, threads {torch.get_num_threads()}, model MSRN({a.n_feats}, {a.n_blocks}, "
         f"x{a.scale}), params {sum(p.numel() for p in model.parameters())}, schedule {sched}")
 
-    sampler = PatchSampler(list_pngs(os.path.join(a.data, "train")), a.scale, a.patch)
-    dev = EvalSet(os.path.join(a.data, "dev"), a.scale)
-    bench_dir = os.path.join(a.data, "benchmark")
-    bench = EvalSet(bench_dir, a.scale) if (not a.no_benchmark and os.path.isdir(bench_dir)) else None
+    dev_dir, bench_dir = os.path.join(a.data, "dev"), os.path.join(a.data, "benchmark")
+    if a.pack:
+        t = time.time()
+        sys.path.insert(0, HERE)
+        import pack_patches
+        pack = pack_patches.load(a.pack)
+        log(f"pack {a.pack}: {os.path.getsize(a.pack) / 2 ** 20:.1f} MiB, decoded in {time.time() - t:.1f} s")
+        sampler = PackSampler(pack, a.scale, a.patch)
+    else:
+        sampler = PatchSampler(list_pngs(os.path.join(a.data, "train")), a.scale, a.patch)
+    if a.device_sampler:
+        sampler = DeviceSampler(sampler, device)
+    if a.pack and not os.path.isdir(dev_dir):
+        log(f"{dev_dir} absent: dev and benchmark from the pack")
+        dev = EvalSet(None, a.scale, pack["dev"])
+        bench = None if a.no_benchmark else EvalSet(None, a.scale, pack["benchmark"])
+    else:
+        dev = EvalSet(dev_dir, a.scale)
+        bench = EvalSet(bench_dir, a.scale) if (not a.no_benchmark and os.path.isdir(bench_dir)) else None
     if bench is not None and len(bench) == 0:
         bench = None
     log(f"dev: {len(dev)} images, bicubic Y-PSNR {np.mean(dev.bicubic):.3f} dB"
@@ -367,6 +549,7 @@ def main():
         evals.append({"step": step, "note": "dev set changed; earlier dev_psnr not comparable"})
 
     stop = {"sig": None}
+    eval_cost = {"s": 0.0, "overhead": 0.0}  # last eval's time; all eval + save time of this run
 
     def on_signal(signum, _frame):
         stop["sig"] = signum
@@ -374,6 +557,7 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
 
     def save():
+        t = time.time()
         state = {
             "model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
             "args": {**vars(a), **sched}, "elapsed": elapsed(), "evals": evals, "best_psnr": best,
@@ -384,6 +568,7 @@ def main():
             "torch_version": torch.__version__,
         }
         atomic_save(state, a.ckpt)
+        eval_cost["overhead"] += time.time() - t
 
     def evaluate(train_loss):
         nonlocal best
@@ -405,20 +590,47 @@ def main():
             best = rec["dev_psnr"]
             atomic_save(model.state_dict(), a.best)
             msg += " [best]"
-        log(msg + f" ({time.time() - t:.1f} s)")
+        eval_cost["s"] = time.time() - t
+        eval_cost["overhead"] += eval_cost["s"]
+        log(msg + f" ({eval_cost['s']:.1f} s)")
 
     last_step = sched.get("start", 0) + sched["total_steps"]
     end = last_step if not a.max_steps else min(a.max_steps, last_step)
-    if step == 0:
-        evaluate(None)
+    if step == 0 or fit:
+        evaluate(None)  # with --fit-seconds also to time an eval
     loss_sum, loss_n, t_log, steps_log = 0.0, 0, time.time(), 0
     last_loss = None
+    start = sched.get("start", 0)
+    probe = (start + min(20, sched["warmup"] // 3), start + min(sched["warmup"], 300)) if fit else None
+    probe_t0 = None
+    out_of_time = False
     while step < end and stop["sig"] is None:
+        if a.max_seconds and time.time() - PROC_T0 >= a.max_seconds:
+            out_of_time = True
+            break
+        if probe is not None and step == probe[0]:
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            probe_t0 = time.time() - eval_cost["overhead"]
+        if probe is not None and step == probe[1]:
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            rate = (time.time() - eval_cost["overhead"] - probe_t0) / (probe[1] - probe[0])
+            left = a.fit_seconds - (time.time() - PROC_T0) - 2 * eval_cost["s"] - 2.0
+            per_step = rate + eval_cost["s"] / a.eval_every + 0.05 / a.save_every
+            more = max(0, int(0.97 * left / per_step))
+            sched["total_steps"] = step - start + more
+            last_step = start + sched["total_steps"]
+            end = last_step if not a.max_steps else min(a.max_steps, last_step)
+            log(f"--fit-seconds {a.fit_seconds:g}: {rate * 1000:.1f} ms/step, eval {eval_cost['s']:.1f} s, "
+                f"{left:.0f} s left -> total_steps {sched['total_steps']} (ends at step {last_step})")
+            probe = None
         lr_now = lr_at(step, sched)
         for g in opt.param_groups:
             g["lr"] = lr_now
-        lr_b, hr_b = sampler.batch(rng, a.batch)
-        lr_b, hr_b = lr_b.to(device, non_blocking=True), hr_b.to(device, non_blocking=True)
+        lr_b, hr_b = sampler.batch(rng, a.batch, u8=True)
+        lr_b = lr_b.to(device, non_blocking=True).float()
+        hr_b = hr_b.to(device, non_blocking=True).float()
         loss = F.l1_loss(model(lr_b), hr_b)
         opt.zero_grad(set_to_none=True)
         if torch.isfinite(loss):
@@ -443,6 +655,18 @@ def main():
     if stop["sig"] is not None:
         save()
         log(f"signal {stop['sig']}: checkpoint saved at step {step}, exiting")
+    elif out_of_time:
+        if probe is not None:
+            # Stopped before --fit-seconds could size the schedule: end it here, so that the
+            # checkpoint does not keep the placeholder --total-steps (the next run reschedules).
+            sched["total_steps"] = step - start
+            last_step = step
+            log("--max-seconds came before the step rate was measured: schedule ended at this step")
+        if not evals or evals[-1].get("step") != step:
+            evaluate(last_loss)
+        save()
+        log(f"--max-seconds {a.max_seconds:g}: stopped at step {step} of {last_step}, checkpoint saved "
+            f"({time.time() - PROC_T0:.0f} s since start)")
     else:
         log(f"done at step {step}")
 
