@@ -29,6 +29,13 @@ export interface Engine {
   readonly detail: string;
   /** rounds to take part in (tfjs-backend-cpu: 1, a frame takes ~26 s) */
   readonly maxRounds?: number;
+  /**
+   * Runs in a child process started per call (PyTorch): timed in a group of its own, after the
+   * in-process engines. Interleaved with them, its start and exit (loading and dropping ~0.5 GB)
+   * slowed the main-thread engines of the next turn 1.2-2.4x (msrn-ts fp32 1,343 -> 1,667 ms,
+   * onnxruntime-node 233 -> 557 ms in two runs on the idle 2-core machine, 2026-12-02).
+   */
+  readonly outOfProcess?: boolean;
   warmup(): Promise<void>;
   run(): Promise<RunResult>;
   close?(): Promise<void>;
@@ -339,6 +346,7 @@ export function pytorch(python: string, blobPath: string, inputPath: string, out
     engine,
     threads,
     detail: `torch ${version}, own timing of the forward call (subprocess; warm-up run inside it)`,
+    outOfProcess: true,
     warmup: async () => {},
     run,
   };

@@ -6,8 +6,8 @@
  * same 270x480 frame go through msrn-ts (fp32 and int8, 1 thread), onnxruntime-node (1 and 2
  * threads), onnxruntime-web (wasm), tfjs-backend-wasm, tfjs-backend-cpu and PyTorch. Every
  * output is checked against msrn-ts fp32 (max abs difference on the 0..255 output); times are
- * medians of interleaved rounds (tinybench, task order rotated each round), the 1-thread engines
- * and the multi-threaded ones timed as two separate groups.
+ * medians of interleaved rounds (tinybench, task order rotated each round), the 1-thread engines,
+ * the multi-threaded ones and the child-process ones (PyTorch) timed as three separate groups.
  *
  * Options (after `npm run bench:peers --`):
  *   --rounds N       interleaved rounds (default 3; tfjs-backend-cpu runs in the first only)
@@ -160,11 +160,15 @@ async function main(): Promise<void> {
     // 1-thread engines first, then the multi-threaded ones, each group interleaved, so that
     // nothing a multi-threaded run leaves behind (threads still spinning or cleaning up) can land
     // on a 1-thread run.
+    // Child-process engines (PyTorch) come last, in their own group (Engine.outOfProcess says why).
     const threadsOf = new Map(timed.map((e) => [label(e), e.threads]));
+    const outOfProcess = new Set(timed.filter((e) => e.outOfProcess).map(label));
+    const inProcess = tasks.filter((t) => !outOfProcess.has(t.name));
     const timings = new Map<string, Timing>();
     for (const [group, groupTasks] of [
-      ['1 thread', tasks.filter((t) => threadsOf.get(t.name) === 1)],
-      ['several threads', tasks.filter((t) => threadsOf.get(t.name) !== 1)],
+      ['1 thread', inProcess.filter((t) => threadsOf.get(t.name) === 1)],
+      ['several threads', inProcess.filter((t) => threadsOf.get(t.name) !== 1)],
+      ['child processes', tasks.filter((t) => outOfProcess.has(t.name))],
     ] as const) {
       if (!groupTasks.length) continue;
       const groupTimings = await timeInterleaved(groupTasks, {
@@ -212,7 +216,7 @@ async function main(): Promise<void> {
       machineHeader(machine),
       `- model: MSRN n_feats ${models.config.nFeats}, n_blocks ${models.config.nBlocks}, x${models.config.scale}; weights: ${models.source}`,
       `- frame: ${H}x${W} LR -> ${H * models.config.scale}x${W * models.config.scale}, ${fmt(gflop, 2)} GFLOP (2 x ${models.macsPerPixel.toLocaleString('en-US')} MACs x ${(H * W).toLocaleString('en-US')} pixels)${quick ? ' (--quick: a small frame, numbers not comparable)' : ''}`,
-      `- method: same weights and input everywhere; ${rounds} interleaved rounds, median (1-thread engines and multi-threaded ones in separate groups); ms/frame is the forward call (input tensor in, output data out), not model loading; max abs diff: against msrn-ts fp32, on the raw output (it spans ${fmt(refMin, 1)}..${fmt(refMax, 1)} of 0..255)`,
+      `- method: same weights and input everywhere; ${rounds} interleaved rounds, median (1-thread engines, multi-threaded ones and child processes (PyTorch) in separate groups, in that order); ms/frame is the forward call (input tensor in, output data out), not model loading; max abs diff: against msrn-ts fp32, on the raw output (it spans ${fmt(refMin, 1)}..${fmt(refMax, 1)} of 0..255)`,
       `- load during the timed rounds: other processes kept ${fmt(others, 2)} of ${machine.cores} cores busy on average (this counts the PyTorch subprocesses too); the 2-thread rows compete with them for a core, so they understate what 2 free cores give`,
       `- reproduce: \`${reproduce}\``,
     ].join('\n');
