@@ -177,6 +177,10 @@ export function winogradChunk(conv: PackedWinograd): number {
 const STRIDE_PAD = 8;
 
 // Scratch reused across calls (one conv at a time per thread, as in pad.ts).
+// Float64 storage on purpose (measured 2026-12-02, fp32-only Float32 variants of V, U and M with
+// float64 arithmetic): no faster (frame 0.98-0.99x; the 4x4 block is bound by scalar multiply-adds,
+// and Float32 loads add a convert), and the large F(8x8, 3x3) / F(6x6, 5x5) transform coefficients
+// amplify float32 rounding ~1e3-1e4x (U alone: 3.6e-2 off on the head layer).
 let scratchV: Float64Array = new Float64Array(0);
 let scratchM: Float64Array = new Float64Array(0);
 let scratchStrip: Float64Array = new Float64Array(0);
