@@ -157,17 +157,25 @@ class PatchSampler:
         npx = sum(h.shape[0] * h.shape[1] for h in self.hr)
         log(f"train: {len(self.hr)} images, {npx / 1e6:.1f} MP HR, LR made in {time.time() - t:.1f} s")
 
+    def draws(self, rng, n, shapes=None):
+        """[(image, y, x, aug)] of one batch, in the order the RNG is consumed: every sampler
+        (this one and DeviceSampler) takes its patches from here, so they get the same ones."""
+        p = self.patch
+        shapes = shapes or [l.shape[:2] for l in self.lr]
+        out = []
+        for i in rng.choice(len(shapes), size=n, p=self.prob):
+            h, w = shapes[i]
+            y = int(rng.integers(0, h - p + 1))
+            x = int(rng.integers(0, w - p + 1))
+            out.append((int(i), y, x, int(rng.integers(0, 8))))
+        return out
+
     def batch(self, rng, n, u8=False):
         s, p = self.scale, self.patch
         lrs, hrs = [], []
-        idx = rng.choice(len(self.lr), size=n, p=self.prob)
-        for i in idx:
-            lr, hr = self.lr[i], self.hr[i]
-            y = int(rng.integers(0, lr.shape[0] - p + 1))
-            x = int(rng.integers(0, lr.shape[1] - p + 1))
-            a = lr[y:y + p, x:x + p]
-            b = hr[y * s:(y + p) * s, x * s:(x + p) * s]
-            aug = int(rng.integers(0, 8))
+        for i, y, x, aug in self.draws(rng, n):
+            a = self.lr[i][y:y + p, x:x + p]
+            b = self.hr[i][y * s:(y + p) * s, x * s:(x + p) * s]
             if aug & 1:
                 a, b = a[:, ::-1], b[:, ::-1]
             if aug & 2:
@@ -249,13 +257,7 @@ class DeviceSampler:
 
     def batch(self, rng, n, u8=False):
         p = self.patch
-        idx = rng.choice(len(self.shapes), size=n, p=self.prob)
-        draws = []
-        for i in idx:
-            h, w = self.shapes[i]
-            y = int(rng.integers(0, h - p + 1))
-            x = int(rng.integers(0, w - p + 1))
-            draws.append((int(i), y, x, int(rng.integers(0, 8))))
+        draws = self.host.draws(rng, n, self.shapes)
         d = torch.tensor(draws, dtype=torch.int64).to(self.device, non_blocking=True)
         i, y, x, aug = d[:, 0], d[:, 1], d[:, 2], d[:, 3]
         lr = self._gather(self.lr, i, y, x, aug, p).permute(0, 3, 1, 2)
