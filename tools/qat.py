@@ -461,6 +461,15 @@ def model_from_blob(path):
     return model.eval()
 
 
+def int8_blob_scales(path):
+    """{quantization point: scale} of an int8 blob (`msrn calibrate`), as `forward` takes them
+    (the u8 image in and out are fixed at scale 1 there)."""
+    from blob_format import decode_container
+    with open(path, "rb") as f:
+        header, _ = decode_container(f.read())
+    return {k: float(v) for k, v in header["scales"].items() if k not in ("image", "output")}
+
+
 # ============================================================================ cross-layer equalization
 
 @torch.no_grad()
@@ -706,16 +715,14 @@ def cmd_ship(a):
                     "--threads", "1"], cwd=ROOT, check=True)
     # the blob must hold the simulated model: same weights, and the same max-calibrated scales
     exported = model_from_blob(a.export)
-    with open(a.int8, "rb") as f:
-        from blob_format import decode_container
-        header, _ = decode_container(f.read())
+    blob_scales = int8_blob_scales(a.int8)
     pm = calibrate(exported, calib_imgs, device).point_max(exported)
     for k, v in scales_from_max(pm).items():
-        if not math.isclose(v, float(header["scales"][k]), rel_tol=1e-5):
-            sys.exit(f"scale {k}: msrn calibrate {header['scales'][k]} vs simulation {v}")
+        if not math.isclose(v, blob_scales[k], rel_tol=1e-5):
+            sys.exit(f"scale {k}: msrn calibrate {blob_scales[k]} vs simulation {v}")
     dev = DevSet(a.dev, 2)
     f = dev.score(exported, device)
-    q = dev.score(exported, device, {k: float(v) for k, v in header["scales"].items() if k not in ("image", "output")})
+    q = dev.score(exported, device, blob_scales)
     log(f"dev (u8 Y): fp32 {np.mean(f):.3f}  int8 sim {np.mean(q):.3f}  delta {np.mean(q) - np.mean(f):+.3f}  "
         f"worst image {min(y - x for x, y in zip(f, q)):+.3f}")
     for n, x, y in zip(dev.names, f, q):
@@ -727,10 +734,7 @@ def cmd_simcheck(a):
     import json
     device = torch.device("cpu")
     model = model_from_blob(a.fp32)
-    with open(a.int8, "rb") as f:
-        from blob_format import decode_container
-        header, _ = decode_container(f.read())
-    scales = {k: float(v) for k, v in header["scales"].items() if k not in ("image", "output")}
+    scales = int8_blob_scales(a.int8)
     paths = sorted(glob.glob(os.path.join(a.images, "*.png")))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
