@@ -46,6 +46,7 @@ weights/README.md). Deterministic on CPU: the same command writes the same bytes
 of every quantization point, see `equalize`), exactly the same fp32 function.
 """
 import argparse
+import copy
 import glob
 import math
 import os
@@ -315,14 +316,23 @@ def scales_from_max(point_max):
     return {k: v / 127.0 for k, v in point_max.items()}
 
 
-def forward(model, x, scales=None, obs=None, exact=True):
+def forward(model, x, scales=None, obs=None, exact=True, fake=None):
     """MSRN on x (N, 3, H, W), pixel values 0..255.
 
     scales None: the fp32 graph (identical to MSRN.forward); obs (an Observer) records maxima.
     scales {point: s}: the int8 graph of docs/INT8.md, fake-quantized (returns the u8 image as floats).
+    fake {observed tensor name: (scale, clamp)}, fp32 graph only: those tensors are rounded to
+    their int8 grid (x = clamp(round(x / s)) s) and the rest stays fp32 (`budget`).
     """
     q = scales is not None
     s = scales or {}
+    fake = fake or {}
+
+    def fq(name, y):
+        if name not in fake:
+            return y
+        sc, (lo, hi) = fake[name]
+        return torch.clamp(round_half_away(y / sc), lo, hi) * sc
 
     def conv(mod, inp, s_in, s_out, clamp, relu=False, name=None):
         if q:
@@ -332,7 +342,7 @@ def forward(model, x, scales=None, obs=None, exact=True):
             y = torch.relu(y)
         if obs is not None and name is not None:
             obs.add(name, y)
-        return y
+        return fq(name, y)
 
     x = conv(model.sub_mean, x, 1.0, s.get("input"), LINEAR, name="input")
     head = conv(model.head[0], x, s.get("input"), s.get("features"), LINEAR, name="head")
@@ -353,6 +363,7 @@ def forward(model, x, scales=None, obs=None, exact=True):
             x = conf + x
             if obs is not None:
                 obs.add(p, x)
+            x = fq(p, x)
         outs.append(x)
     y = conv(model.tail[0], torch.cat(outs + [head], 1), s.get("features"), s.get("tail.0"), LINEAR, name="tail.0")
     y = conv(model.tail[1], y, s.get("tail.0"), s.get("tail.1"), LINEAR, name="tail.1")
@@ -361,6 +372,8 @@ def forward(model, x, scales=None, obs=None, exact=True):
         y = shuffle(conv(up_conv, y, s.get(prev), s.get(prefix), LINEAR))
         if obs is not None and not q:
             obs.add(prefix, y)
+        if not q:
+            y = fq(prefix, y)
         prev = prefix
     y = conv(model.tail[3], y, s.get(prev), s.get("tail.3"), LINEAR, name="tail.3")
     if q:
@@ -729,6 +742,99 @@ def cmd_ship(a):
         print(f"    {n:28s} {x:.3f} {y:.3f} {y - x:+.3f}")
 
 
+def y_float(rgb_u8):
+    """BT.601 Y unrounded, as `msrn eval` scores by default (MSRN's Evaluate_PSNR_SSIM.m)."""
+    rgb = rgb_u8.astype(np.float64)
+    return 16.0 + (65.481 * rgb[..., 0] + 128.553 * rgb[..., 1] + 24.966 * rgb[..., 2]) / 255.0
+
+
+def psnr_y_float(a_u8, b_u8, shave):
+    ya, yb = y_float(a_u8), y_float(b_u8)
+    if shave:
+        ya, yb = ya[shave:-shave, shave:-shave], yb[shave:-shave, shave:-shave]
+    return psnr(ya, yb)
+
+
+def quantize_weights_per_channel(model):
+    """Every conv weight rounded to its per-output-channel int8 grid (max / 127), in place."""
+    with torch.no_grad():
+        for _, mod in conv_layers(model):
+            w = mod.weight
+            sw = (w.abs().amax(dim=(1, 2, 3), keepdim=True) / 127.0).clamp_min(1e-30)
+            w.copy_(torch.clamp(round_half_away(w / sw), -127, 127) * sw)
+
+
+def added_noise_delta(p_fp32, p_between):
+    """The PSNR change expected when noise at p_between dB (int8 output against fp32 output) adds,
+    uncorrelated, to the fp32 error at p_fp32 dB (both against the same peak): the MSEs add."""
+    return -10.0 * math.log10(1.0 + 10.0 ** ((p_fp32 - p_between) / 10.0))
+
+
+def cmd_budget(a):
+    """What each quantization point costs alone: the fp32 graph with only that point's tensors
+    rounded to their int8 grid (scales from the card's max calibration, or the int8 blob's), then
+    weights alone, all activations, and the exact integer graph. Y-PSNR in MSRN's float luma."""
+    device = pick_device(a.device)
+    if a.weights.endswith(".bin"):
+        model = model_from_blob(a.weights)
+    else:
+        model = model_from_state_dict(load_state_dict(a.weights))
+    model = model.to(device).eval()
+    dev = DevSet(a.dev, 2)
+    if a.int8:
+        scales = int8_blob_scales(a.int8)
+    else:
+        scales = scales_from_max(calibrate(model, load_calib(a.calib), device).point_max(model))
+    clamps = {"input": LINEAR}
+    for b in range(model.n_blocks):
+        clamps[f"body.{b}.cat1"] = RELU
+        clamps[f"body.{b}.cat2"] = RELU
+    groups = {"input": ["input"], **range_groups(model)}
+
+    @torch.no_grad()
+    def outputs(m, **kw):
+        return [to_u8(forward(m, to_tensor(lr, device), **kw)) for lr in dev.lr]
+
+    ref = outputs(model)
+    fp32 = [psnr_y_float(o, hr, 2) for o, hr in zip(ref, dev.hr)]
+
+    def row(label, outs):
+        p = [psnr_y_float(o, hr, 2) for o, hr in zip(outs, dev.hr)]
+        between = [psnr_y_float(o, r, 2) for o, r in zip(outs, ref)]
+        d = np.array(p) - np.array(fp32)
+        worst = int(np.argmin(d))
+        return {"what": label, "delta": float(d.mean()), "worst": dev.names[worst], "worst_delta": float(d[worst]),
+                "vs_fp32": float(np.mean([min(b, 99.0) for b in between])), "per_image": p, "between": between}
+
+    rows = []
+    for point, names in groups.items():
+        fake = {n: (scales[point], clamps.get(point, LINEAR)) for n in names}
+        rows.append(row(f"{point} ({scales[point]:.4g})", outputs(model, fake=fake)))
+    wq = copy.deepcopy(model)
+    quantize_weights_per_channel(wq)
+    wq.eval()
+    rows.append(row("weights (per channel)", outputs(wq)))
+    every = {n: (scales[pt], clamps.get(pt, LINEAR)) for pt, names in groups.items() for n in names}
+    rows.append(row("all activations, fp32 weights", outputs(model, fake=every)))
+    rows.append(row("weights + all activations", outputs(wq, fake=every)))
+    full = row("int8 graph (exact integer path)", outputs(model, scales=scales))
+    rows.append(full)
+
+    print(f"dev fp32 {np.mean(fp32):.3f} dB (Y, float luma, shave 2); one quantization point at a time:")
+    print(f"{'quantized (scale)':34s} {'dev delta':>9s} {'worst image':>26s} {'its delta':>9s} {'vs fp32 dB':>10s}")
+    for r in rows:
+        print(f"{r['what']:34s} {r['delta']:+9.3f} {r['worst']:>26s} {r['worst_delta']:+9.3f} {r['vs_fp32']:10.2f}")
+    print("\nint8 graph per image: fp32, int8, delta, int8 output vs fp32 output (dB), the delta that noise")
+    print("at that level predicts if it adds to the fp32 error uncorrelated, and the level <= 0.10 dB would need:")
+    for n, f, q, b in zip(dev.names, fp32, full["per_image"], full["between"]):
+        need = f - 10.0 * math.log10(10.0 ** 0.01 - 1.0)
+        print(f"    {n:28s} {f:7.3f} {q:7.3f} {q - f:+7.3f} {b:7.2f} {added_noise_delta(f, b):+7.3f} {need:7.2f}")
+    if a.json:
+        import json
+        with open(a.json, "w") as fh:
+            json.dump({"fp32": fp32, "names": dev.names, "rows": rows}, fh, indent=1)
+
+
 def cmd_simcheck(a):
     """Fake-quant simulation (with the int8 blob's own scales) vs `msrn upscale --precision int8`."""
     import json
@@ -996,6 +1102,13 @@ def parse_args(argv=None):
     s.add_argument("--export", default=os.path.join(ROOT, "weights", "msrn_x2.bin"))
     s.add_argument("--int8", default=os.path.join(ROOT, "weights", "msrn_x2.int8.bin"))
     s.set_defaults(fn=cmd_ship)
+
+    b = sub.add_parser("budget", help="what each quantization point costs alone (fp32 graph, one point rounded)")
+    common(b)
+    b.add_argument("weights", help="fp32 blob (.bin), state_dict or tools/train.py checkpoint")
+    b.add_argument("--int8", help="take the scales from this int8 blob (default: max calibration on --calib)")
+    b.add_argument("--json", help="also write the rows here")
+    b.set_defaults(fn=cmd_budget)
 
     c = sub.add_parser("simcheck", help="simulation vs `msrn upscale --precision int8` on LR of the images")
     c.add_argument("fp32")

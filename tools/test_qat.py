@@ -9,6 +9,9 @@
 3. qat's max calibration gives the same point maxima as int8_reference.calibrate_torch.
 4. Cross-layer equalization (qat.equalize) keeps the fp32 function and shrinks no point's use of
    its int8 range.
+5. `budget`'s pieces: fake quantization of chosen points (none = the fp32 graph; all of them plus
+   the weights = the integer graph up to its requantization roundings), per-channel weight
+   rounding, and the added-noise prediction of a PSNR change.
 """
 import glob
 import os
@@ -173,6 +176,60 @@ class Equalization(unittest.TestCase):
                 r = torch.cat([obs2.ch[f"body.0.conv_3_1"], obs2.ch[f"body.0.conv_5_1"]])
                 live = r[r > 1e-6]
                 self.assertLess(float(live.max() / live.min()), 1.0001)
+
+
+class Budget(unittest.TestCase):
+    def setUp(self):
+        # the shipped weights on synthetic images (no data/ needed): a trained model, so the
+        # activations span their ranges as in use
+        with open(os.path.join(ROOT, "weights", "msrn_x2.bin"), "rb") as f:
+            self.model, _ = torch_model(f.read())
+        imgs = [smooth_image(15 + i, 60, 50) for i in range(2)]
+        self.scales = qat.scales_from_max(qat.calibrate(self.model, imgs, "cpu").point_max(self.model))
+        self.x = qat.to_tensor(smooth_image(7, 48, 40), "cpu")
+
+    def every_point(self, model):
+        clamps = {f"body.{b}.cat{k}": qat.RELU for b in range(model.n_blocks) for k in (1, 2)}
+        groups = {"input": ["input"], **qat.range_groups(model)}
+        return {n: (self.scales[p], clamps.get(p, qat.LINEAR)) for p, names in groups.items() for n in names}
+
+    @torch.no_grad()
+    def test_fake_quantization(self):
+        fp32 = qat.forward(self.model, self.x)
+        self.assertTrue(torch.equal(qat.forward(self.model, self.x, fake={}), fp32))
+        fake = self.every_point(self.model)
+        plain = qat.to_u8(fp32)
+        # everything, with rounded weights: the integer graph's noise level (not its pixels: one
+        # rounding that falls the other way early on changes many later ones)
+        wq = qat.copy.deepcopy(self.model)
+        qat.quantize_weights_per_channel(wq)
+        approx = qat.psnr(qat.to_u8(qat.forward(wq, self.x, fake=fake)), plain)
+        exact = qat.psnr(qat.to_u8(qat.forward(self.model, self.x, self.scales)), plain)
+        self.assertLess(exact, 60.0)
+        self.assertAlmostEqual(approx, exact, delta=0.5)
+        # one point alone (the head's output, on the features grid) adds less noise than all
+        head = qat.psnr(qat.to_u8(qat.forward(self.model, self.x, fake={"head": fake["head"]})), plain)
+        self.assertGreater(head, exact + 3.0)
+        self.assertLess(head, 99.0)
+
+    def test_weight_rounding(self):
+        wq = qat.copy.deepcopy(self.model)
+        qat.quantize_weights_per_channel(wq)
+        for (name, a), (_, b) in zip(qat.conv_layers(self.model), qat.conv_layers(wq)):
+            sw = a.weight.detach().abs().amax(dim=(1, 2, 3), keepdim=True) / 127.0
+            k = b.weight.detach() / sw
+            self.assertLess(float((k - k.round()).abs().max()), 1e-3, name)
+            self.assertTrue(torch.allclose(b.weight.abs().amax(dim=(1, 2, 3)), a.weight.abs().amax(dim=(1, 2, 3))), name)
+
+    def test_added_noise_prediction(self):
+        rng = np.random.default_rng(5)
+        hr = rng.uniform(0, 255, (400, 400))
+        fp32 = hr + rng.normal(0, 3.0, hr.shape)
+        for sigma in (0.5, 1.5, 4.0):
+            q = fp32 + rng.normal(0, sigma, hr.shape)
+            measured = qat.psnr(q, hr) - qat.psnr(fp32, hr)
+            predicted = qat.added_noise_delta(qat.psnr(fp32, hr), qat.psnr(q, fp32))
+            self.assertAlmostEqual(measured, predicted, delta=0.03, msg=sigma)
 
 
 if __name__ == "__main__":
