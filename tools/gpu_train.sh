@@ -17,7 +17,10 @@
 # warm-up so that it ends about $FIT s after the start; --max-seconds $MAX is the hard stop (eval
 # + checkpoint). Patches $PATCH LR px, batch $BATCH, patches cut on the GPU (--device-sampler),
 # cudnn.benchmark (--fast). MODE=continue instead resumes the checkpoint's own schedule (for a
-# call that was cut short). Everything is written straight into $OUT, so what was saved comes
+# call that was cut short). MODE=scratch starts a new model from --init $INIT (default: PyTorch's
+# init, the int8-friendly start measured in issue 11; "bicubic" for the bicubic-path init) with a
+# fresh fitted schedule, ignoring $START; continue it in later calls with MODE=continue and
+# START=<the folder its files were copied to>. Everything is written straight into $OUT, so what was saved comes
 # back even if the call is killed:
 #   $OUT/msrn_x2.ckpt.pt (about 1.3 MB), $OUT/msrn_x2.best.pt (0.4 MB), $OUT/train.log,
 #   $OUT/summary.txt, $OUT/nvidia-smi.txt                       (5 files, each far under 16 MiB)
@@ -40,7 +43,8 @@ PY=${PY:-python3}
 PACK=${PACK:-gpu-kit/pack_x2.npz}
 START=${START:-weights/checkpoints}   # holds msrn_x2.ckpt.pt and msrn_x2.best.pt
 DEVICE=${DEVICE:-cuda}
-MODE=${MODE:-restart}                 # restart | continue
+MODE=${MODE:-restart}                 # restart | continue | scratch
+INIT=${INIT:-default}                 # MODE=scratch only: default | bicubic
 FIT=${FIT:-450}                       # the cosine ends about this many s after start
 MAX=${MAX:-520}                       # hard stop (eval + checkpoint), s after start
 PATCH=${PATCH:-96}
@@ -58,13 +62,19 @@ if [ "$DEVICE" = cuda ]; then
   nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || true
 fi
 [ -f "$PACK" ] || { echo "no pack at $PACK: run tools/pack_patches.py and carry gpu-kit" >&2; exit 2; }
-cp "$START/msrn_x2.ckpt.pt" "$OUT/msrn_x2.ckpt.pt"
-cp "$START/msrn_x2.best.pt" "$OUT/msrn_x2.best.pt"
-echo "gpu_train.sh: MODE=$MODE FIT=$FIT MAX=$MAX PATCH=$PATCH BATCH=$BATCH LR=$LR MIN_LR=$MIN_LR WARMUP=$WARMUP" \
+case "$MODE" in
+  restart|continue)
+    cp "$START/msrn_x2.ckpt.pt" "$OUT/msrn_x2.ckpt.pt"
+    cp "$START/msrn_x2.best.pt" "$OUT/msrn_x2.best.pt" ;;
+  scratch) rm -f "$OUT/msrn_x2.ckpt.pt" "$OUT/msrn_x2.best.pt" ;;   # --resume then starts fresh
+  *) echo "MODE must be restart, continue or scratch, not $MODE" >&2; exit 2 ;;
+esac
+echo "gpu_train.sh: MODE=$MODE INIT=$INIT FIT=$FIT MAX=$MAX PATCH=$PATCH BATCH=$BATCH LR=$LR MIN_LR=$MIN_LR WARMUP=$WARMUP" \
   | tee "$OUT/train.log"
 
 sched=(--fit-seconds "$FIT" --reschedule --from-best)
 [ "$MODE" = continue ] && sched=()
+[ "$MODE" = scratch ] && sched=(--fit-seconds "$FIT" --init "$INIT")
 set +e
 "$PY" tools/train.py --pack "$PACK" --data gpu-kit/no-data --device "$DEVICE" --fast --device-sampler \
   --threads "$THREADS" --resume "${sched[@]}" --max-seconds "$MAX" \
