@@ -11,6 +11,8 @@
     /usr/bin/python3 tools/qat.py simcheck weights/msrn_x2.bin weights/msrn_x2.int8.bin data/dev
     # int8 / fp32 dev PSNR of a checkpoint with the simulation (max calibration on data/calib):
     /usr/bin/python3 tools/qat.py evaluate <state_dict.pt> [--equalize P]
+    # what each quantization point costs alone, and the int8 output's distance from fp32 per image:
+    /usr/bin/python3 tools/qat.py budget weights/msrn_x2.bin --int8 weights/msrn_x2.int8.bin
 
 The simulation (`forward` with `scales`) mirrors docs/INT8.md section 4 as closely as floats allow:
 - per-output-channel symmetric int8 weights, s_w = max|w[co]| / 127 (1 where the max is 0),
