@@ -744,17 +744,9 @@ def cmd_ship(a):
         print(f"    {n:28s} {x:.3f} {y:.3f} {y - x:+.3f}")
 
 
-def y_float(rgb_u8):
-    """BT.601 Y unrounded, as `msrn eval` scores by default (MSRN's Evaluate_PSNR_SSIM.m)."""
-    rgb = rgb_u8.astype(np.float64)
-    return 16.0 + (65.481 * rgb[..., 0] + 128.553 * rgb[..., 1] + 24.966 * rgb[..., 2]) / 255.0
-
-
 def psnr_y_float(a_u8, b_u8, shave):
-    ya, yb = y_float(a_u8), y_float(b_u8)
-    if shave:
-        ya, yb = ya[shave:-shave, shave:-shave], yb[shave:-shave, shave:-shave]
-    return psnr(ya, yb)
+    """Y-PSNR in MSRN's float luma (`msrn eval`'s default), as tools/train.py's evals score."""
+    return T.psnr_y(a_u8, b_u8, shave)
 
 
 def quantize_weights_per_channel(model):
