@@ -758,6 +758,18 @@ def quantize_weights_per_channel(model):
             w.copy_(torch.clamp(round_half_away(w / sw), -127, 127) * sw)
 
 
+def fake_quant_spec(model, scales, points=None):
+    """`forward`'s `fake` argument for the given quantization points (default: all of them):
+    every observed tensor of each point, with the point's scale and clamp (the cats hold ReLU
+    outputs, 0..127; the rest are symmetric)."""
+    groups = {"input": ["input"], **range_groups(model)}
+    spec = {}
+    for point in points or quant_points(model):
+        clamp = RELU if point.endswith((".cat1", ".cat2")) else LINEAR
+        spec.update({name: (scales[point], clamp) for name in groups[point]})
+    return spec
+
+
 def added_noise_delta(p_fp32, p_between):
     """The PSNR change expected when noise at p_between dB (int8 output against fp32 output) adds,
     uncorrelated, to the fp32 error at p_fp32 dB (both against the same peak): the MSEs add."""
@@ -779,12 +791,6 @@ def cmd_budget(a):
         scales = int8_blob_scales(a.int8)
     else:
         scales = scales_from_max(calibrate(model, load_calib(a.calib), device).point_max(model))
-    clamps = {"input": LINEAR}
-    for b in range(model.n_blocks):
-        clamps[f"body.{b}.cat1"] = RELU
-        clamps[f"body.{b}.cat2"] = RELU
-    groups = {"input": ["input"], **range_groups(model)}
-
     @torch.no_grad()
     def outputs(m, **kw):
         return [to_u8(forward(m, to_tensor(lr, device), **kw)) for lr in dev.lr]
@@ -801,14 +807,12 @@ def cmd_budget(a):
                 "vs_fp32": float(np.mean([min(b, 99.0) for b in between])), "per_image": p, "between": between}
 
     rows = []
-    for point, names in groups.items():
-        fake = {n: (scales[point], clamps.get(point, LINEAR)) for n in names}
-        rows.append(row(f"{point} ({scales[point]:.4g})", outputs(model, fake=fake)))
+    for point in quant_points(model):
+        rows.append(row(f"{point} ({scales[point]:.4g})", outputs(model, fake=fake_quant_spec(model, scales, [point]))))
     wq = copy.deepcopy(model)
     quantize_weights_per_channel(wq)
-    wq.eval()
     rows.append(row("weights (per channel)", outputs(wq)))
-    every = {n: (scales[pt], clamps.get(pt, LINEAR)) for pt, names in groups.items() for n in names}
+    every = fake_quant_spec(model, scales)
     rows.append(row("all activations, fp32 weights", outputs(model, fake=every)))
     rows.append(row("weights + all activations", outputs(wq, fake=every)))
     full = row("int8 graph (exact integer path)", outputs(model, scales=scales))

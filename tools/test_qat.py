@@ -188,16 +188,15 @@ class Budget(unittest.TestCase):
         self.scales = qat.scales_from_max(qat.calibrate(self.model, imgs, "cpu").point_max(self.model))
         self.x = qat.to_tensor(smooth_image(7, 48, 40), "cpu")
 
-    def every_point(self, model):
-        clamps = {f"body.{b}.cat{k}": qat.RELU for b in range(model.n_blocks) for k in (1, 2)}
-        groups = {"input": ["input"], **qat.range_groups(model)}
-        return {n: (self.scales[p], clamps.get(p, qat.LINEAR)) for p, names in groups.items() for n in names}
-
     @torch.no_grad()
     def test_fake_quantization(self):
         fp32 = qat.forward(self.model, self.x)
         self.assertTrue(torch.equal(qat.forward(self.model, self.x, fake={}), fp32))
-        fake = self.every_point(self.model)
+        fake = qat.fake_quant_spec(self.model, self.scales)
+        self.assertEqual(fake["body.1.conv_5_2"], (self.scales["body.1.cat2"], qat.RELU))
+        self.assertEqual(fake["body.0"], (self.scales["features"], qat.LINEAR))
+        self.assertEqual(qat.fake_quant_spec(self.model, self.scales, ["features"]),
+                         {n: (self.scales["features"], qat.LINEAR) for n in ("head", "body.0", "body.1")})
         plain = qat.to_u8(fp32)
         # everything, with rounded weights: the integer graph's noise level (not its pixels: one
         # rounding that falls the other way early on changes many later ones)
