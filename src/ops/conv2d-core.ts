@@ -238,25 +238,26 @@ function panelProducts(
     const wBase = block * cin * CONV_BLOCK_CHANNELS;
     const b0 = bp[co0], b1 = bp[co0 + 1], b2 = bp[co0 + 2], b3 = bp[co0 + 3];
     const out = block * blockStride + x0;
-    for (let x = 0; x < n4; x += 4) {
-      // the register block of conv2dRows (and of conv2d-winograd.ts), inline for the same reason
+    for (let x = 0; x < n4; x = (x + 4) | 0) {
+      // the register block of conv2dRows (and of conv2d-winograd.ts), inline for the same
+      // reason; `| 0` on the index arithmetic as in winogradProducts (no overflow checks)
       let a0 = b0, a1 = b1, a2 = b2, a3 = b3;
       let c0 = b0, c1 = b1, c2 = b2, c3 = b3;
       let d0 = b0, d1 = b1, d2 = b2, d3 = b3;
       let e0 = b0, e1 = b1, e2 = b2, e3 = b3;
-      let p = x * cin;
+      let p = Math.imul(x, cin);
       let wi = wBase;
-      for (let ci = 0; ci < cin; ci++) {
-        const i0 = panel[p], i1 = panel[p + 1], i2 = panel[p + 2], i3 = panel[p + 3];
-        const w0 = wp[wi], w1 = wp[wi + 1], w2 = wp[wi + 2], w3 = wp[wi + 3];
-        p += 4;
-        wi += 4;
+      for (let ci = 0; ci < cin; ci = (ci + 1) | 0) {
+        const i0 = panel[p], i1 = panel[(p + 1) | 0], i2 = panel[(p + 2) | 0], i3 = panel[(p + 3) | 0];
+        const w0 = wp[wi], w1 = wp[(wi + 1) | 0], w2 = wp[(wi + 2) | 0], w3 = wp[(wi + 3) | 0];
+        p = (p + 4) | 0;
+        wi = (wi + 4) | 0;
         a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2; e0 += w0 * i3;
         a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2; e1 += w1 * i3;
         a2 += w2 * i0; c2 += w2 * i1; d2 += w2 * i2; e2 += w2 * i3;
         a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2; e3 += w3 * i3;
       }
-      const o = out + x;
+      const o = (out + x) | 0;
       acc[o] = a0; acc[o + 1] = c0; acc[o + 2] = d0; acc[o + 3] = e0;
       acc[o + stride] = a1; acc[o + stride + 1] = c1; acc[o + stride + 2] = d1; acc[o + stride + 3] = e1;
       acc[o + 2 * stride] = a2; acc[o + 2 * stride + 1] = c2; acc[o + 2 * stride + 2] = d2; acc[o + 2 * stride + 3] = e2;

@@ -8,16 +8,21 @@ import {
   WINOGRAD_F6_3,
   WINOGRAD_F6_5,
   WINOGRAD_F8_3,
+  WINOGRAD_F8_5,
+  WINOGRAD_F10_3,
   WinogradMatrices,
   inputTransform6,
   inputTransform8,
   inputTransform10,
+  inputTransform12,
   outputTransform2x6,
   outputTransform4x6,
   outputTransform4x8,
   outputTransform6x8,
   outputTransform6x10,
   outputTransform8x10,
+  outputTransform8x12,
+  outputTransform10x12,
 } from './winograd-transforms.js';
 
 /**
@@ -29,15 +34,18 @@ import {
  * registers beyond 16 accumulators). Winograd F(m x m, r x r) produces an m x m output block
  * from an a x a input patch (a = m + r - 1) with a^2 multiplies per (input, output) channel pair
  * instead of m^2 r^2: the defaults F(8x8, 3x3) need 100 where direct needs 576 (5.8x fewer),
- * F(6x6, 5x5) 100 where direct needs 900 (9x fewer). The multiplies become a^2 independent
+ * F(8x8, 5x5) 144 where direct needs 1600 (11.1x fewer). The multiplies become a^2 independent
  * matrix products (Cout x Cin) x (Cin x tiles), run by the same 4-channel x 4-pixel
  * register-blocked loop as the direct conv; the transforms in and out (winograd-transforms.ts,
  * generated) cost additions. Measured on 270x480, 1 thread (ms, F(4x4) / F(6x6) / F(8x8) for
  * 3x3 and F(2x2) / F(4x4) / F(6x6) for 5x5; direct 550 and 1196): 32->32 3x3 160 / 104 / 96,
- * 32->32 5x5 527 / 216 / 158; smaller tiles are kept for comparison and tests.
+ * 32->32 5x5 527 / 216 / 158; smaller tiles are kept for comparison and tests. The next size
+ * up (a = 12), fastest of 5 runs of 21 on a 120x480 strip, interleaved (2026-12-02, noisy machine):
+ * F(8x8, 5x5) takes 0.86-0.88x F(6x6, 5x5)'s time on 32->32 and 16->16, F(10x10, 5x5) (a = 14)
+ * was no faster than F(8x8), and F(10x10, 3x3) gained nothing on F(8x8, 3x3) (0.97-1.07x).
  *
  * Accuracy: everything runs in float64. The larger tiles use points up to +-3, so constants
- * reach 6272 (B^T of F(6x6, 5x5)) and the rounding they add grows, but stays around 1e-12
+ * reach 9360 (B^T of F(8x8, 5x5)) and the rounding they add grows, but stays around 1e-11
  * relative, far below float32's 6e-8: outputs equal the direct conv to float32 rounding (tested
  * against the reference). For the int8 path see winogradIntegerErrorBound.
  *
@@ -59,14 +67,16 @@ export const WINOGRAD_VARIANTS = {
   F4_3: { matrices: WINOGRAD_F4_3, inputTransform: inputTransform6, outputTransform: outputTransform4x6 },
   F6_3: { matrices: WINOGRAD_F6_3, inputTransform: inputTransform8, outputTransform: outputTransform6x8 },
   F8_3: { matrices: WINOGRAD_F8_3, inputTransform: inputTransform10, outputTransform: outputTransform8x10 },
+  F10_3: { matrices: WINOGRAD_F10_3, inputTransform: inputTransform12, outputTransform: outputTransform10x12 },
   F2_5: { matrices: WINOGRAD_F2_5, inputTransform: inputTransform6, outputTransform: outputTransform2x6 },
   F4_5: { matrices: WINOGRAD_F4_5, inputTransform: inputTransform8, outputTransform: outputTransform4x8 },
   F6_5: { matrices: WINOGRAD_F6_5, inputTransform: inputTransform10, outputTransform: outputTransform6x10 },
+  F8_5: { matrices: WINOGRAD_F8_5, inputTransform: inputTransform12, outputTransform: outputTransform8x12 },
 } as const satisfies Record<string, WinogradVariant>;
 export type WinogradVariantName = keyof typeof WINOGRAD_VARIANTS;
 
 /** The variant the fp32 and int8 paths use for each kernel size (measured fastest: see the numbers above). */
-export const DEFAULT_WINOGRAD: Readonly<Record<number, WinogradVariantName>> = { 3: 'F8_3', 5: 'F6_5' };
+export const DEFAULT_WINOGRAD: Readonly<Record<number, WinogradVariantName>> = { 3: 'F8_3', 5: 'F8_5' };
 
 export interface PackedWinograd {
   readonly inChannels: number;
@@ -303,13 +313,18 @@ function winogradProducts(
   vStride: number,
   mStride: number,
 ): void {
-  for (let xi = 0; xi < a2; xi++) {
-    const vXi = xi * vStride;
-    const mXi = xi * mStride;
-    for (let block = 0; block < blocks; block++) {
-      const wBase = (xi * blocks + block) * cin * CONV_BLOCK_CHANNELS;
-      const mBase = mXi + block * CONV_BLOCK_CHANNELS * chunk;
-      for (let t = 0; t < nRounded; t += 4) {
+  // Index arithmetic is written `(i + k) | 0`: the wrap-around add lets V8 emit a plain 32-bit
+  // add with no overflow check (the bounds check still guards every access). Measured on the
+  // 32->32 product at chunk 8 (minimum of 41 short runs, interleaved): 4.4 -> 4.8 GFLOP/s.
+  // Reading the weights one at a time next to their multiply-adds measured the same: V8
+  // schedules all eight loads first either way.
+  for (let xi = 0; xi < a2; xi = (xi + 1) | 0) {
+    const vXi = Math.imul(xi, vStride);
+    const mXi = Math.imul(xi, mStride);
+    for (let block = 0; block < blocks; block = (block + 1) | 0) {
+      const wBase = Math.imul((Math.imul(xi, blocks) + block) | 0, cin * CONV_BLOCK_CHANNELS);
+      const mBase = (mXi + Math.imul(block, CONV_BLOCK_CHANNELS * chunk)) | 0;
+      for (let t = 0; t < nRounded; t = (t + 4) | 0) {
         // The 4-channel x 4-column register block of conv2d-core.ts, written out here too: a
         // shared helper would have to hand back 16 accumulators, i.e. allocate per block.
         // aN: tile t, cN: t + 1, dN: t + 2, eN: t + 3, for output channel 4 * block + N
@@ -317,19 +332,19 @@ function winogradProducts(
         let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
         let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
         let e0 = 0, e1 = 0, e2 = 0, e3 = 0;
-        let vi = vXi + t;
+        let vi = (vXi + t) | 0;
         let wi = wBase;
-        for (let ci = 0; ci < cin; ci++) {
-          const i0 = V[vi], i1 = V[vi + 1], i2 = V[vi + 2], i3 = V[vi + 3];
-          const w0 = U[wi], w1 = U[wi + 1], w2 = U[wi + 2], w3 = U[wi + 3];
-          vi += chunk;
-          wi += 4;
+        for (let ci = 0; ci < cin; ci = (ci + 1) | 0) {
+          const i0 = V[vi], i1 = V[(vi + 1) | 0], i2 = V[(vi + 2) | 0], i3 = V[(vi + 3) | 0];
+          const w0 = U[wi], w1 = U[(wi + 1) | 0], w2 = U[(wi + 2) | 0], w3 = U[(wi + 3) | 0];
+          vi = (vi + chunk) | 0;
+          wi = (wi + 4) | 0;
           a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2; e0 += w0 * i3;
           a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2; e1 += w1 * i3;
           a2_ += w2 * i0; c2 += w2 * i1; d2 += w2 * i2; e2 += w2 * i3;
           a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2; e3 += w3 * i3;
         }
-        const o = mBase + t;
+        const o = (mBase + t) | 0;
         M[o] = a0; M[o + 1] = c0; M[o + 2] = d0; M[o + 3] = e0;
         M[o + chunk] = a1; M[o + chunk + 1] = c1; M[o + chunk + 2] = d1; M[o + chunk + 3] = e1;
         M[o + 2 * chunk] = a2_; M[o + 2 * chunk + 1] = c2; M[o + 2 * chunk + 2] = d2; M[o + 2 * chunk + 3] = e2;
@@ -382,7 +397,9 @@ function stripRows(
  * roundings along any path is within gamma_N = N u / (1 - N u) (u = 2^-53) of the exact value,
  * times the same sum evaluated on absolute values. Here the roundings are: G's constants (1),
  * G g G^T (2r + 2), the channel sum (Cin + 1), the output transform and the bias (2a + 1).
- * The input transform is exact (integer B^T, integer inputs, sums far below 2^53). The absolute
+ * The input transform is exact (integer B^T, integer inputs) while its largest value,
+ * inputMax x (largest row sum of |B^T|)^2, stays within 2^53; past that the bound is Infinity
+ * (F(8x8, 5x5) at inputMax 255: 2.5e11, far inside). The absolute
  * sum is bounded per output channel with the actual weights: sum over ci of
  * |A^T| [(|G| |w| |G|^T) (*) (|B^T| |x| |B|)] |A|, with |x| <= inputMax, plus |bias|.
  */
@@ -402,6 +419,8 @@ export function winogradIntegerErrorBound(
     return s;
   };
   const bRow = Array.from({ length: alpha }, (_, i) => rowAbsSum(bt, alpha, i)); // |B^T| 1
+  const largestBRow = Math.max(...bRow);
+  if (inputMax * largestBRow * largestBRow > Number.MAX_SAFE_INTEGER) return Infinity;
   const rounds = 1 + (2 * r + 2) + (inChannels + 1) + (2 * alpha + 1);
   const u = 2 ** -53;
   const gamma = (rounds * u) / (1 - rounds * u);

@@ -1,5 +1,5 @@
 import { packConv2d } from '../ops/conv2d-core.js';
-import { DEFAULT_WINOGRAD, PackedWinograd, packWinograd, winogradIntegerErrorBound } from '../ops/conv2d-winograd.js';
+import { DEFAULT_WINOGRAD, PackedWinograd, WinogradVariantName, packWinograd, winogradIntegerErrorBound } from '../ops/conv2d-winograd.js';
 import { MsrnConfig, upsamplerStages } from '../msrn/config.js';
 import { QuantizedConv2d } from './conv2d-i8.js';
 import { packConv2dI8Pairs } from './conv2d-i8-packed.js';
@@ -54,19 +54,29 @@ export function buildInt8Model(data: Int8ModelData): Int8Model {
 /**
  * The Winograd packing of an int8 conv when rounding its float64 result provably gives the exact
  * accumulator: error bound below 1/4 for inputs up to 255 (the u8 image; int8 tensors stay
- * within 128). For MSRN-small's shipped layers the bound is at most 1.7e-3 (32->32 convs).
+ * within 128). The largest tile is tried first; its larger constants widen the bound, so a
+ * layer whose weights push F(8x8, 5x5) past 1/4 (possible: all-+-127 weights over 32 input
+ * channels reach 0.30) takes F(6x6, 5x5) instead. For the shipped model every 5x5 layer keeps
+ * F(8x8, 5x5) (bounds in test/quant/int8-model.test.ts).
  */
 export const WINOGRAD_INT8_MAX_ERROR = 0.25;
 
-function packWinogradIfExact(
+/** Per kernel size, the Winograd variants the int8 path tries, fastest first. */
+export const INT8_WINOGRAD_CANDIDATES: Readonly<Record<number, readonly WinogradVariantName[]>> = {
+  3: [DEFAULT_WINOGRAD[3]],
+  5: [DEFAULT_WINOGRAD[5], 'F6_5'],
+};
+
+export function packWinogradIfExact(
   weight: Int8Array,
   bias: Int32Array,
   outChannels: number,
   inChannels: number,
   kernelSize: number,
 ): PackedWinograd | null {
-  const variant = DEFAULT_WINOGRAD[kernelSize];
-  if (!variant) return null;
-  const bound = winogradIntegerErrorBound(weight, bias, outChannels, inChannels, variant, 255);
-  return bound < WINOGRAD_INT8_MAX_ERROR ? packWinograd(weight, bias, outChannels, inChannels, kernelSize, variant) : null;
+  for (const variant of INT8_WINOGRAD_CANDIDATES[kernelSize] ?? []) {
+    const bound = winogradIntegerErrorBound(weight, bias, outChannels, inChannels, variant, 255);
+    if (bound < WINOGRAD_INT8_MAX_ERROR) return packWinograd(weight, bias, outChannels, inChannels, kernelSize, variant);
+  }
+  return null;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/msrn/config.js';
 import { BlobFormatError, encodeContainer } from '../../src/msrn/container.js';
@@ -18,6 +19,8 @@ import {
 } from '../../src/quant/index.js';
 import { toByte } from '../../src/image/pixels.js';
 import { fixtureStateDict } from '../helpers/fixture-weights.js';
+import { WINOGRAD_VARIANTS, winogradIntegerErrorBound } from '../../src/ops/conv2d-winograd.js';
+import { WINOGRAD_INT8_MAX_ERROR, packWinogradIfExact } from '../../src/quant/int8-model.js';
 import { rng, syntheticImage } from '../helpers/random.js';
 
 const config = { ...DEFAULT_CONFIG, nFeats: 8, nBlocks: 2 };
@@ -96,6 +99,31 @@ describe('int8 model', () => {
     for (const [name, conv] of model.convs) {
       expect([name, conv.winograd != null]).toEqual([name, conv.packed.kernelSize > 1]);
     }
+  });
+
+  it('gives each 5x5 conv the largest Winograd tile its rounding bound allows', () => {
+    // the shipped model: every 5x5 layer takes F(8x8, 5x5), its bound far below the 1/4 required
+    const shipped = readInt8Blob(new Uint8Array(readFileSync(new URL('../../weights/msrn_x2.int8.bin', import.meta.url))));
+    const model = buildInt8Model(shipped);
+    const byName = new Map(shipped.tensors.map((t) => [t.name, t.data]));
+    let fiveByFive = 0;
+    for (const [name, conv] of model.convs) {
+      if (conv.packed.kernelSize !== 5) continue;
+      fiveByFive++;
+      expect([name, conv.winograd?.variant]).toEqual([name, WINOGRAD_VARIANTS.F8_5]);
+      const weight = byName.get(`${name}.weight`) as Int8Array;
+      const bias = byName.get(`${name}.bias`) as Int32Array;
+      const bound = winogradIntegerErrorBound(weight, bias, conv.packed.outChannels, conv.packed.inChannels, 'F8_5', 255);
+      expect(bound).toBeLessThan(WINOGRAD_INT8_MAX_ERROR / 2);
+    }
+    expect(fiveByFive).toBe(2 * shipped.config.nBlocks);
+    // worst-case weights (all +-127 over 32 input channels) push F(8x8, 5x5) past 1/4: the
+    // layer falls back to F(6x6, 5x5), still provably exact
+    const [cin, cout] = [32, 8];
+    const weight = Int8Array.from({ length: cout * cin * 25 }, (_, i) => (i % 3 === 0 ? -127 : 127));
+    const bias = new Int32Array(cout);
+    expect(winogradIntegerErrorBound(weight, bias, cout, cin, 'F8_5', 255)).toBeGreaterThan(WINOGRAD_INT8_MAX_ERROR);
+    expect(packWinogradIfExact(weight, bias, cout, cin, 5)?.variant).toBe(WINOGRAD_VARIANTS.F6_5);
   });
 
   it('round-trips through the blob', () => {

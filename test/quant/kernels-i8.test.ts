@@ -212,7 +212,10 @@ describe('Winograd on integers: the rounding-error bound', () => {
       const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 2 ** 31));
       const bound = winogradIntegerErrorBound(weight, bias, cout, cin, name, 255);
       expect(bound).toBeGreaterThan(0);
-      expect(bound).toBeLessThan(0.05); // worst-case weights and inputs, 32 channels: still 10x below the 1/4 the int8 path requires
+      // worst-case weights and inputs, 32 channels: a <= 10 stays 5x below the 1/4 the int8 path
+      // requires; a = 12's larger constants can pass it (F(8x8, 5x5): 0.30), which is why the
+      // int8 model falls back to a smaller tile per layer (INT8_WINOGRAD_CANDIDATES)
+      expect(bound).toBeLessThan(WINOGRAD_VARIANTS[name].matrices.alpha <= 10 ? 0.05 : 0.5);
       let worst = 0;
       winogradRows(input, packWinograd(weight, bias, cout, cin, k, name), (acc, stride, co0, lanes, y) => {
         for (let lane = 0; lane < lanes; lane++) {
