@@ -237,8 +237,19 @@ export function winogradRows(
   const bias = conv.bias;
   const rowStride = cout4 * stride; // between output rows in the strip
 
+  // Consecutive rows of tiles overlap by alpha - m input rows (r - 1): those move up within the
+  // strip (a memmove) and only the m new rows are converted from the input.
+  const kept = alpha - m;
   for (let ty = 0; ty < tilesY; ty++) {
-    for (let ci = 0; ci < cin; ci++) stripRows(input.data, ci, height, width, ty * m - pad, alpha, pad, paddedWidth, src, ci * stripPlane);
+    for (let ci = 0; ci < cin; ci++) {
+      const base = ci * stripPlane;
+      if (ty === 0) {
+        stripRows(input.data, ci, height, width, -pad, alpha, pad, paddedWidth, src, base);
+      } else {
+        src.copyWithin(base, base + m * paddedWidth, base + stripPlane);
+        stripRows(input.data, ci, height, width, ty * m - pad + kept, m, pad, paddedWidth, src, base + kept * paddedWidth);
+      }
+    }
     for (let tx0 = 0; tx0 < tilesX; tx0 += chunk) {
       const n = Math.min(chunk, tilesX - tx0);
       // Tiles n..chunk-1 of V keep whatever an earlier chunk left there (finite numbers): the
@@ -382,7 +393,8 @@ function stripRows(
     for (let x = 0; x < pad; x++) dst[o + x] = 0;
     const from = (ci * height + y) * width;
     const to = o + pad;
-    for (let x = 0; x < width; x++) dst[to + x] = data[from + x];
+    // `| 0`: wrap-around index adds, no overflow checks (as in winogradProducts)
+    for (let x = 0; x < width; x = (x + 1) | 0) dst[(to + x) | 0] = data[(from + x) | 0];
     dst.fill(0, to + width, o + paddedWidth);
   }
 }

@@ -118,9 +118,10 @@ export interface RequantizePlan {
   readonly lo: number;
   readonly hi: number;
   /**
-   * Per channel, the accumulator range whose requantized values are exactly lo..hi:
+   * Per channel, an accumulator range whose requantized values are exactly lo..hi:
    * requantize(clamp(a, accLo, accHi)) = clamp(requantize(a), lo, hi) for every int32 a.
-   * NaN where the fast path does not apply (see accumulatorClampRange).
+   * NaN where the fast path does not apply (see accumulatorClampRange). accLo is 0 rather than
+   * negative where 0 already requantizes to lo.
    */
   readonly accLo: Float64Array;
   readonly accHi: Float64Array;
@@ -133,7 +134,12 @@ export function planRequantize(multiplier: Int32Array, shift: Int32Array, lo: nu
   const accHi = new Float64Array(multiplier.length).fill(Number.NaN);
   for (let co = 0; co < multiplier.length; co++) {
     const range = accumulatorClampRange(multiplier[co], shift[co], lo, hi);
-    if (range) [accLo[co], accHi[co]] = range;
+    if (!range) continue;
+    [accLo[co], accHi[co]] = range;
+    // Where 0 itself requantizes to lo (a ReLU's clamp at 0: every body conv of MSRN), all of
+    // accLo..0 gives lo as well (v is monotone), so the clamp may start at 0: then the fast loop
+    // sees only a >= 0 and drops the sign term of the negative rounding.
+    if (accLo[co] < 0 && multiplyByQuantizedMultiplier(0, multiplier[co], shift[co]) === lo) accLo[co] = 0;
   }
   return { multiplier, shift, lo, hi, accLo, accHi };
 }
@@ -224,18 +230,57 @@ export function requantizeRow(
   const scale = multiplier * POW2_NEGATIVE[31 - shift]; // M / 2^(31+e), exact
   const halfUp = 0.5 + POW2_NEGATIVE[1 - shift]; // 1/2 + 2^-(e+1)
   const step = POW2_NEGATIVE[-shift]; // 2^-e
-  if (round) {
-    for (let i = 0; i < count; i++) {
-      const rounded = Math.floor(acc[accOffset + i] + 0.5);
-      const a = rounded < accLo ? accLo : rounded > accHi ? accHi : rounded;
-      dst[dstOffset + i] = Math.floor(a * scale + (halfUp - ((a | 0) >>> 31) * step));
+  // Math.min / Math.max for the clamp (branch-free) and `| 0` on the indices (no overflow
+  // checks): on a ReLU layer's row, 3.5 -> 2.4 ns a value together with the a >= 0 loop.
+  if (accLo >= 0) {
+    if (round) requantizeRowNonNegativeRounded(acc, accOffset, count, accLo, accHi, scale, halfUp, dst, dstOffset);
+    else requantizeRowNonNegative(acc, accOffset, count, accLo, accHi, scale, halfUp, dst, dstOffset);
+  } else if (round) {
+    for (let i = 0; i < count; i = (i + 1) | 0) {
+      const a = Math.min(Math.max(Math.floor(acc[(accOffset + i) | 0] + 0.5), accLo), accHi);
+      dst[(dstOffset + i) | 0] = Math.floor(a * scale + (halfUp - ((a | 0) >>> 31) * step));
     }
   } else {
-    for (let i = 0; i < count; i++) {
-      const exact = acc[accOffset + i];
-      const a = exact < accLo ? accLo : exact > accHi ? accHi : exact;
-      dst[dstOffset + i] = Math.floor(a * scale + (halfUp - ((a | 0) >>> 31) * step));
+    for (let i = 0; i < count; i = (i + 1) | 0) {
+      const a = Math.min(Math.max(acc[(accOffset + i) | 0], accLo), accHi);
+      dst[(dstOffset + i) | 0] = Math.floor(a * scale + (halfUp - ((a | 0) >>> 31) * step));
     }
+  }
+}
+
+/** requantizeRow's fast path where the clamp keeps a >= 0 (the sign term is 0), rounding first. */
+function requantizeRowNonNegativeRounded(
+  acc: Float64Array,
+  accOffset: number,
+  count: number,
+  accLo: number,
+  accHi: number,
+  scale: number,
+  halfUp: number,
+  dst: Int8Array | Uint8Array,
+  dstOffset: number,
+): void {
+  for (let i = 0; i < count; i = (i + 1) | 0) {
+    const a = Math.min(Math.max(Math.floor(acc[(accOffset + i) | 0] + 0.5), accLo), accHi);
+    dst[(dstOffset + i) | 0] = Math.floor(a * scale + halfUp);
+  }
+}
+
+/** The same for exact (integer) accumulators. */
+function requantizeRowNonNegative(
+  acc: Float64Array,
+  accOffset: number,
+  count: number,
+  accLo: number,
+  accHi: number,
+  scale: number,
+  halfUp: number,
+  dst: Int8Array | Uint8Array,
+  dstOffset: number,
+): void {
+  for (let i = 0; i < count; i = (i + 1) | 0) {
+    const a = Math.min(Math.max(acc[(accOffset + i) | 0], accLo), accHi);
+    dst[(dstOffset + i) | 0] = Math.floor(a * scale + halfUp);
   }
 }
 
