@@ -75,19 +75,21 @@ describe('conv2dF32 (fast) equals the reference', () => {
     }
   }
 
-  it('writes into a channel slice without touching its neighbours', () => {
-    const input = randomTensor(4, 5, 6, random);
-    const weight = randomF32(3 * 4 * 9, random);
-    const bias = randomF32(3, random);
-    const big = zerosF32(9, 5, 6);
-    big.data.fill(7);
-    conv2dF32(input, packConv2dF32(weight, bias, 3, 4, 3), big.channelSlice(3, 3), false);
-    const expected = zerosF32(3, 5, 6);
-    conv2dF32Reference(input, weight, bias, expected, 3, false);
-    expect(maxRelativeError(big.channelSlice(3, 3).data, expected.data)).toBeLessThan(1e-5);
-    expect(big.channelSlice(0, 3).data.every((v) => v === 7)).toBe(true);
-    expect(big.channelSlice(6, 3).data.every((v) => v === 7)).toBe(true);
-  });
+  for (const k of [3, 1]) {
+    it(`writes into a channel slice without touching its neighbours (${k}x${k})`, () => {
+      const input = randomTensor(4, 5, 6, random);
+      const weight = randomF32(3 * 4 * k * k, random);
+      const bias = randomF32(3, random);
+      const big = zerosF32(9, 5, 6);
+      big.data.fill(7);
+      conv2dF32(input, packConv2dF32(weight, bias, 3, 4, k), big.channelSlice(3, 3), false);
+      const expected = zerosF32(3, 5, 6);
+      conv2dF32Reference(input, weight, bias, expected, k, false);
+      expect(maxRelativeError(big.channelSlice(3, 3).data, expected.data)).toBeLessThan(1e-5);
+      expect(big.channelSlice(0, 3).data.every((v) => v === 7)).toBe(true);
+      expect(big.channelSlice(6, 3).data.every((v) => v === 7)).toBe(true);
+    });
+  }
 
   it('rejects mismatched channels and output shapes', () => {
     const packed = packConv2dF32(new Float32Array(2 * 3 * 9), new Float32Array(2), 2, 3, 3);
