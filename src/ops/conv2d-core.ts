@@ -241,6 +241,7 @@ function panelProductsF32(
     const whole = co0 + CONV_BLOCK_CHANNELS <= cout;
     const o0 = co0 * plane + base;
     for (let x = 0; x < n4; x = (x + 4) | 0) {
+      // panelProducts's register block, written out again for the reason given there
       let a0 = b0, a1 = b1, a2 = b2, a3 = b3;
       let c0 = b0, c1 = b1, c2 = b2, c3 = b3;
       let d0 = b0, d1 = b1, d2 = b2, d3 = b3;

@@ -40,9 +40,10 @@ import {
  * generated) cost additions. Measured on 270x480, 1 thread (ms, F(4x4) / F(6x6) / F(8x8) for
  * 3x3 and F(2x2) / F(4x4) / F(6x6) for 5x5; direct 550 and 1196): 32->32 3x3 160 / 104 / 96,
  * 32->32 5x5 527 / 216 / 158; smaller tiles are kept for comparison and tests. The next size
- * up (a = 12), fastest of 5 runs of 21 on a 120x480 strip, interleaved (2026-12-02, noisy machine):
- * F(8x8, 5x5) takes 0.86-0.88x F(6x6, 5x5)'s time on 32->32 and 16->16, F(10x10, 5x5) (a = 14)
- * was no faster than F(8x8), and F(10x10, 3x3) gained nothing on F(8x8, 3x3) (0.97-1.07x).
+ * up (a = 12), the fastest of 21 interleaved runs each on a 120x480 strip (2026-12-02, a noisy
+ * machine): F(8x8, 5x5) takes 0.86-0.88x F(6x6, 5x5)'s time on 32->32 and 16->16,
+ * F(10x10, 5x5) (a = 14, not kept) was no faster than F(8x8, 5x5), and F(10x10, 3x3) gained
+ * nothing on F(8x8, 3x3) (0.97-1.07x).
  *
  * Accuracy: everything runs in float64. The larger tiles use points up to +-3, so constants
  * reach 9360 (B^T of F(8x8, 5x5)) and the rounding they add grows, but stays around 1e-11
