@@ -252,6 +252,24 @@ def emit_output_transform(m, a, at):
         f'scratchOut{a}', a, first, m, second)
 
 
+def emit_output_transform_f32(m, a, at):
+    """The same Y, stored to a Float32Array as lo * v + hi * |v| for v = Y + bias: (1, 0) stores
+    Y, (1/2, 1/2) stores max(Y, 0) exactly (the fused ReLU, without a branch)."""
+    ins = [f'm{k}' for k in range(a)]
+    first = ['    const p = base + col * srcStride;',
+             '    const ' + ', '.join(f'm{k} = src[p + {k * a} * srcStride]' if k else 'm0 = src[p]' for k in range(a)) + ';',
+             *emit_columns(at, ins, [f't[{i * a} + col]' for i in range(m)], '    ')]
+    second = [f'    const q = row * {a};',
+              '    const ' + ', '.join(f'm{k} = t[q + {k}]' for k in range(a)) + ';',
+              '    const o = dstBase + row * dstRowStride;',
+              *emit_columns(at, ins, [f'const y{j}' for j in range(m)], '    ', ' + bias'),
+              *[f'    dst[{"o" if j == 0 else f"o + {j}"}] = lo * y{j} + hi * Math.abs(y{j});' for j in range(m)]]
+    return emit_two_pass(
+        f'outputTransform{m}x{a} into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias.',
+        f'outputTransform{m}x{a}ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number)',
+        f'scratchOut{a}', a, first, m, second)
+
+
 def rational_literal(v):
     """An exact fraction as TS source: '1 / 6' stays a division so the double is correctly rounded."""
     if v.denominator == 1:
@@ -311,6 +329,8 @@ def main():
             parts.append(emit_input_transform(a, bt))
             parts.append('')
         parts.append(emit_output_transform(m, a, at))
+        parts.append('')
+        parts.append(emit_output_transform_f32(m, a, at))
         parts.append('')
     OUT.write_text('\n'.join(parts))
     print(f'wrote {OUT} ({len(VARIANTS)} variants, all checked exactly)')

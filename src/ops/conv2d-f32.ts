@@ -1,12 +1,13 @@
 import { Tensor } from '../tensor/tensor.js';
 import { PackedConv2d, RowEpilogue, checkConvCall, conv1x1F32, conv2dRows, packConv2d } from './conv2d-core.js';
-import { DEFAULT_WINOGRAD, PackedWinograd, WinogradVariantName, packWinograd, winogradRows } from './conv2d-winograd.js';
+import { DEFAULT_WINOGRAD, PackedWinograd, WinogradVariantName, packWinograd, winogradConvF32 } from './conv2d-winograd.js';
 
 /**
  * Fast fp32 conv2d: stride 1, 'same' zero padding, bias, optional fused ReLU. 3x3 and 5x5
- * kernels run as Winograd convs (conv2d-winograd.ts), other sizes as the direct
- * register-blocked loop (conv2d-core.ts); both hand finished rows to the float32 store below,
- * except the 1x1 conv, which stores its register blocks itself (conv1x1F32).
+ * kernels run as Winograd convs (conv2d-winograd.ts, whose output transform stores into the
+ * output itself: winogradConvF32), 1x1 convs as a register-blocked product that stores its
+ * blocks itself (conv1x1F32), other sizes as the direct loop (conv2d-core.ts), which hands
+ * finished rows to the float32 store below.
  * Reference: conv2d-reference.ts.
  */
 export interface PackedConv2dF32 {
@@ -66,7 +67,7 @@ export function conv2dF32(
       }
     }
   };
-  if (conv.winograd) winogradRows(input, conv.winograd, store);
+  if (conv.winograd) winogradConvF32(input, conv.winograd, output, relu);
   else if (conv.direct?.kernelSize === 1) conv1x1F32(input, conv.direct, output, relu);
   else if (conv.direct) conv2dRows(input, conv.direct, store);
   else throw new Error('internal: PackedConv2dF32 has neither a direct nor a Winograd packing');

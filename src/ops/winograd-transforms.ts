@@ -92,6 +92,36 @@ export function outputTransform4x6(src: Float64Array, base: number, srcStride: n
   }
 }
 
+/** outputTransform4x6 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
+export function outputTransform4x6ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+  const t = scratchOut6;
+  for (let col = 0; col < 6; col++) {
+    const p = base + col * srcStride;
+    const m0 = src[p], m1 = src[p + 6 * srcStride], m2 = src[p + 12 * srcStride], m3 = src[p + 18 * srcStride], m4 = src[p + 24 * srcStride], m5 = src[p + 30 * srcStride];
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    t[0 + col] = s0 + s1 + m0;
+    t[6 + col] = t0 + 2 * t1;
+    t[12 + col] = s0 + 4 * s1;
+    t[18 + col] = t0 + 8 * t1 + m5;
+  }
+  for (let row = 0; row < 4; row++) {
+    const q = row * 6;
+    const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5];
+    const o = dstBase + row * dstRowStride;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const y0 = s0 + s1 + m0 + bias;
+    const y1 = t0 + 2 * t1 + bias;
+    const y2 = s0 + 4 * s1 + bias;
+    const y3 = t0 + 8 * t1 + m5 + bias;
+    dst[o] = lo * y0 + hi * Math.abs(y0);
+    dst[o + 1] = lo * y1 + hi * Math.abs(y1);
+    dst[o + 2] = lo * y2 + hi * Math.abs(y2);
+    dst[o + 3] = lo * y3 + hi * Math.abs(y3);
+  }
+}
+
 /** F(6x6, 3x3), alpha 8. */
 export const WINOGRAD_F6_3: WinogradMatrices = {
   m: 6,
@@ -167,6 +197,44 @@ export function outputTransform6x8(src: Float64Array, base: number, srcStride: n
     dst[o + 3] = t0 + 8 * t1 + 0.125 * t2 + bias;
     dst[o + 4] = s0 + 16 * s1 + 0.0625 * s2 + bias;
     dst[o + 5] = t0 + 32 * t1 + 0.03125 * t2 + m7 + bias;
+  }
+}
+
+/** outputTransform6x8 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
+export function outputTransform6x8ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+  const t = scratchOut8;
+  for (let col = 0; col < 8; col++) {
+    const p = base + col * srcStride;
+    const m0 = src[p], m1 = src[p + 8 * srcStride], m2 = src[p + 16 * srcStride], m3 = src[p + 24 * srcStride], m4 = src[p + 32 * srcStride], m5 = src[p + 40 * srcStride], m6 = src[p + 48 * srcStride], m7 = src[p + 56 * srcStride];
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    t[0 + col] = s0 + s1 + s2 + m0;
+    t[8 + col] = t0 + 2 * t1 + 0.5 * t2;
+    t[16 + col] = s0 + 4 * s1 + 0.25 * s2;
+    t[24 + col] = t0 + 8 * t1 + 0.125 * t2;
+    t[32 + col] = s0 + 16 * s1 + 0.0625 * s2;
+    t[40 + col] = t0 + 32 * t1 + 0.03125 * t2 + m7;
+  }
+  for (let row = 0; row < 6; row++) {
+    const q = row * 8;
+    const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5], m6 = t[q + 6], m7 = t[q + 7];
+    const o = dstBase + row * dstRowStride;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const y0 = s0 + s1 + s2 + m0 + bias;
+    const y1 = t0 + 2 * t1 + 0.5 * t2 + bias;
+    const y2 = s0 + 4 * s1 + 0.25 * s2 + bias;
+    const y3 = t0 + 8 * t1 + 0.125 * t2 + bias;
+    const y4 = s0 + 16 * s1 + 0.0625 * s2 + bias;
+    const y5 = t0 + 32 * t1 + 0.03125 * t2 + m7 + bias;
+    dst[o] = lo * y0 + hi * Math.abs(y0);
+    dst[o + 1] = lo * y1 + hi * Math.abs(y1);
+    dst[o + 2] = lo * y2 + hi * Math.abs(y2);
+    dst[o + 3] = lo * y3 + hi * Math.abs(y3);
+    dst[o + 4] = lo * y4 + hi * Math.abs(y4);
+    dst[o + 5] = lo * y5 + hi * Math.abs(y5);
   }
 }
 
@@ -257,6 +325,52 @@ export function outputTransform8x10(src: Float64Array, base: number, srcStride: 
     dst[o + 5] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + bias;
     dst[o + 6] = s0 + 64 * s1 + 0.015625 * s2 + 729 * s3 + bias;
     dst[o + 7] = t0 + 128 * t1 + 0.0078125 * t2 + 2187 * t3 + m9 + bias;
+  }
+}
+
+/** outputTransform8x10 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
+export function outputTransform8x10ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+  const t = scratchOut10;
+  for (let col = 0; col < 10; col++) {
+    const p = base + col * srcStride;
+    const m0 = src[p], m1 = src[p + 10 * srcStride], m2 = src[p + 20 * srcStride], m3 = src[p + 30 * srcStride], m4 = src[p + 40 * srcStride], m5 = src[p + 50 * srcStride], m6 = src[p + 60 * srcStride], m7 = src[p + 70 * srcStride], m8 = src[p + 80 * srcStride], m9 = src[p + 90 * srcStride];
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    t[0 + col] = s0 + s1 + s2 + s3 + m0;
+    t[10 + col] = t0 + 2 * t1 + 0.5 * t2 + 3 * t3;
+    t[20 + col] = s0 + 4 * s1 + 0.25 * s2 + 9 * s3;
+    t[30 + col] = t0 + 8 * t1 + 0.125 * t2 + 27 * t3;
+    t[40 + col] = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3;
+    t[50 + col] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3;
+    t[60 + col] = s0 + 64 * s1 + 0.015625 * s2 + 729 * s3;
+    t[70 + col] = t0 + 128 * t1 + 0.0078125 * t2 + 2187 * t3 + m9;
+  }
+  for (let row = 0; row < 8; row++) {
+    const q = row * 10;
+    const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5], m6 = t[q + 6], m7 = t[q + 7], m8 = t[q + 8], m9 = t[q + 9];
+    const o = dstBase + row * dstRowStride;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    const y0 = s0 + s1 + s2 + s3 + m0 + bias;
+    const y1 = t0 + 2 * t1 + 0.5 * t2 + 3 * t3 + bias;
+    const y2 = s0 + 4 * s1 + 0.25 * s2 + 9 * s3 + bias;
+    const y3 = t0 + 8 * t1 + 0.125 * t2 + 27 * t3 + bias;
+    const y4 = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3 + bias;
+    const y5 = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + bias;
+    const y6 = s0 + 64 * s1 + 0.015625 * s2 + 729 * s3 + bias;
+    const y7 = t0 + 128 * t1 + 0.0078125 * t2 + 2187 * t3 + m9 + bias;
+    dst[o] = lo * y0 + hi * Math.abs(y0);
+    dst[o + 1] = lo * y1 + hi * Math.abs(y1);
+    dst[o + 2] = lo * y2 + hi * Math.abs(y2);
+    dst[o + 3] = lo * y3 + hi * Math.abs(y3);
+    dst[o + 4] = lo * y4 + hi * Math.abs(y4);
+    dst[o + 5] = lo * y5 + hi * Math.abs(y5);
+    dst[o + 6] = lo * y6 + hi * Math.abs(y6);
+    dst[o + 7] = lo * y7 + hi * Math.abs(y7);
   }
 }
 
@@ -362,6 +476,60 @@ export function outputTransform10x12(src: Float64Array, base: number, srcStride:
   }
 }
 
+/** outputTransform10x12 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
+export function outputTransform10x12ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+  const t = scratchOut12;
+  for (let col = 0; col < 12; col++) {
+    const p = base + col * srcStride;
+    const m0 = src[p], m1 = src[p + 12 * srcStride], m2 = src[p + 24 * srcStride], m3 = src[p + 36 * srcStride], m4 = src[p + 48 * srcStride], m5 = src[p + 60 * srcStride], m6 = src[p + 72 * srcStride], m7 = src[p + 84 * srcStride], m8 = src[p + 96 * srcStride], m9 = src[p + 108 * srcStride], m10 = src[p + 120 * srcStride], m11 = src[p + 132 * srcStride];
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    const s4 = m9 + m10, t4 = m9 - m10;
+    t[0 + col] = s0 + s1 + s2 + s3 + s4 + m0;
+    t[12 + col] = t0 + 2 * t1 + 0.5 * t2 + 3 * t3 + 1.5 * t4;
+    t[24 + col] = s0 + 4 * s1 + 0.25 * s2 + 9 * s3 + 2.25 * s4;
+    t[36 + col] = t0 + 8 * t1 + 0.125 * t2 + 27 * t3 + 3.375 * t4;
+    t[48 + col] = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3 + 5.0625 * s4;
+    t[60 + col] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + 7.59375 * t4;
+    t[72 + col] = s0 + 64 * s1 + 0.015625 * s2 + 729 * s3 + 11.390625 * s4;
+    t[84 + col] = t0 + 128 * t1 + 0.0078125 * t2 + 2187 * t3 + 17.0859375 * t4;
+    t[96 + col] = s0 + 256 * s1 + 0.00390625 * s2 + 6561 * s3 + 25.62890625 * s4;
+    t[108 + col] = t0 + 512 * t1 + 0.001953125 * t2 + 19683 * t3 + 38.443359375 * t4 + m11;
+  }
+  for (let row = 0; row < 10; row++) {
+    const q = row * 12;
+    const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5], m6 = t[q + 6], m7 = t[q + 7], m8 = t[q + 8], m9 = t[q + 9], m10 = t[q + 10], m11 = t[q + 11];
+    const o = dstBase + row * dstRowStride;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    const s4 = m9 + m10, t4 = m9 - m10;
+    const y0 = s0 + s1 + s2 + s3 + s4 + m0 + bias;
+    const y1 = t0 + 2 * t1 + 0.5 * t2 + 3 * t3 + 1.5 * t4 + bias;
+    const y2 = s0 + 4 * s1 + 0.25 * s2 + 9 * s3 + 2.25 * s4 + bias;
+    const y3 = t0 + 8 * t1 + 0.125 * t2 + 27 * t3 + 3.375 * t4 + bias;
+    const y4 = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3 + 5.0625 * s4 + bias;
+    const y5 = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + 7.59375 * t4 + bias;
+    const y6 = s0 + 64 * s1 + 0.015625 * s2 + 729 * s3 + 11.390625 * s4 + bias;
+    const y7 = t0 + 128 * t1 + 0.0078125 * t2 + 2187 * t3 + 17.0859375 * t4 + bias;
+    const y8 = s0 + 256 * s1 + 0.00390625 * s2 + 6561 * s3 + 25.62890625 * s4 + bias;
+    const y9 = t0 + 512 * t1 + 0.001953125 * t2 + 19683 * t3 + 38.443359375 * t4 + m11 + bias;
+    dst[o] = lo * y0 + hi * Math.abs(y0);
+    dst[o + 1] = lo * y1 + hi * Math.abs(y1);
+    dst[o + 2] = lo * y2 + hi * Math.abs(y2);
+    dst[o + 3] = lo * y3 + hi * Math.abs(y3);
+    dst[o + 4] = lo * y4 + hi * Math.abs(y4);
+    dst[o + 5] = lo * y5 + hi * Math.abs(y5);
+    dst[o + 6] = lo * y6 + hi * Math.abs(y6);
+    dst[o + 7] = lo * y7 + hi * Math.abs(y7);
+    dst[o + 8] = lo * y8 + hi * Math.abs(y8);
+    dst[o + 9] = lo * y9 + hi * Math.abs(y9);
+  }
+}
+
 /** F(2x2, 5x5), alpha 6. */
 export const WINOGRAD_F2_5: WinogradMatrices = {
   m: 2,
@@ -391,6 +559,30 @@ export function outputTransform2x6(src: Float64Array, base: number, srcStride: n
     const s1 = m3 + m4, t1 = m3 - m4;
     dst[o] = s0 + s1 + m0 + bias;
     dst[o + 1] = t0 + 2 * t1 + m5 + bias;
+  }
+}
+
+/** outputTransform2x6 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
+export function outputTransform2x6ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+  const t = scratchOut6;
+  for (let col = 0; col < 6; col++) {
+    const p = base + col * srcStride;
+    const m0 = src[p], m1 = src[p + 6 * srcStride], m2 = src[p + 12 * srcStride], m3 = src[p + 18 * srcStride], m4 = src[p + 24 * srcStride], m5 = src[p + 30 * srcStride];
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    t[0 + col] = s0 + s1 + m0;
+    t[6 + col] = t0 + 2 * t1 + m5;
+  }
+  for (let row = 0; row < 2; row++) {
+    const q = row * 6;
+    const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5];
+    const o = dstBase + row * dstRowStride;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const y0 = s0 + s1 + m0 + bias;
+    const y1 = t0 + 2 * t1 + m5 + bias;
+    dst[o] = lo * y0 + hi * Math.abs(y0);
+    dst[o + 1] = lo * y1 + hi * Math.abs(y1);
   }
 }
 
@@ -429,6 +621,38 @@ export function outputTransform4x8(src: Float64Array, base: number, srcStride: n
     dst[o + 1] = t0 + 2 * t1 + 0.5 * t2 + bias;
     dst[o + 2] = s0 + 4 * s1 + 0.25 * s2 + bias;
     dst[o + 3] = t0 + 8 * t1 + 0.125 * t2 + m7 + bias;
+  }
+}
+
+/** outputTransform4x8 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
+export function outputTransform4x8ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+  const t = scratchOut8;
+  for (let col = 0; col < 8; col++) {
+    const p = base + col * srcStride;
+    const m0 = src[p], m1 = src[p + 8 * srcStride], m2 = src[p + 16 * srcStride], m3 = src[p + 24 * srcStride], m4 = src[p + 32 * srcStride], m5 = src[p + 40 * srcStride], m6 = src[p + 48 * srcStride], m7 = src[p + 56 * srcStride];
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    t[0 + col] = s0 + s1 + s2 + m0;
+    t[8 + col] = t0 + 2 * t1 + 0.5 * t2;
+    t[16 + col] = s0 + 4 * s1 + 0.25 * s2;
+    t[24 + col] = t0 + 8 * t1 + 0.125 * t2 + m7;
+  }
+  for (let row = 0; row < 4; row++) {
+    const q = row * 8;
+    const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5], m6 = t[q + 6], m7 = t[q + 7];
+    const o = dstBase + row * dstRowStride;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const y0 = s0 + s1 + s2 + m0 + bias;
+    const y1 = t0 + 2 * t1 + 0.5 * t2 + bias;
+    const y2 = s0 + 4 * s1 + 0.25 * s2 + bias;
+    const y3 = t0 + 8 * t1 + 0.125 * t2 + m7 + bias;
+    dst[o] = lo * y0 + hi * Math.abs(y0);
+    dst[o + 1] = lo * y1 + hi * Math.abs(y1);
+    dst[o + 2] = lo * y2 + hi * Math.abs(y2);
+    dst[o + 3] = lo * y3 + hi * Math.abs(y3);
   }
 }
 
@@ -473,6 +697,46 @@ export function outputTransform6x10(src: Float64Array, base: number, srcStride: 
     dst[o + 3] = t0 + 8 * t1 + 0.125 * t2 + 27 * t3 + bias;
     dst[o + 4] = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3 + bias;
     dst[o + 5] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + m9 + bias;
+  }
+}
+
+/** outputTransform6x10 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
+export function outputTransform6x10ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+  const t = scratchOut10;
+  for (let col = 0; col < 10; col++) {
+    const p = base + col * srcStride;
+    const m0 = src[p], m1 = src[p + 10 * srcStride], m2 = src[p + 20 * srcStride], m3 = src[p + 30 * srcStride], m4 = src[p + 40 * srcStride], m5 = src[p + 50 * srcStride], m6 = src[p + 60 * srcStride], m7 = src[p + 70 * srcStride], m8 = src[p + 80 * srcStride], m9 = src[p + 90 * srcStride];
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    t[0 + col] = s0 + s1 + s2 + s3 + m0;
+    t[10 + col] = t0 + 2 * t1 + 0.5 * t2 + 3 * t3;
+    t[20 + col] = s0 + 4 * s1 + 0.25 * s2 + 9 * s3;
+    t[30 + col] = t0 + 8 * t1 + 0.125 * t2 + 27 * t3;
+    t[40 + col] = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3;
+    t[50 + col] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + m9;
+  }
+  for (let row = 0; row < 6; row++) {
+    const q = row * 10;
+    const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5], m6 = t[q + 6], m7 = t[q + 7], m8 = t[q + 8], m9 = t[q + 9];
+    const o = dstBase + row * dstRowStride;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    const y0 = s0 + s1 + s2 + s3 + m0 + bias;
+    const y1 = t0 + 2 * t1 + 0.5 * t2 + 3 * t3 + bias;
+    const y2 = s0 + 4 * s1 + 0.25 * s2 + 9 * s3 + bias;
+    const y3 = t0 + 8 * t1 + 0.125 * t2 + 27 * t3 + bias;
+    const y4 = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3 + bias;
+    const y5 = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + m9 + bias;
+    dst[o] = lo * y0 + hi * Math.abs(y0);
+    dst[o + 1] = lo * y1 + hi * Math.abs(y1);
+    dst[o + 2] = lo * y2 + hi * Math.abs(y2);
+    dst[o + 3] = lo * y3 + hi * Math.abs(y3);
+    dst[o + 4] = lo * y4 + hi * Math.abs(y4);
+    dst[o + 5] = lo * y5 + hi * Math.abs(y5);
   }
 }
 
@@ -523,5 +787,53 @@ export function outputTransform8x12(src: Float64Array, base: number, srcStride: 
     dst[o + 5] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + 7.59375 * t4 + bias;
     dst[o + 6] = s0 + 64 * s1 + 0.015625 * s2 + 729 * s3 + 11.390625 * s4 + bias;
     dst[o + 7] = t0 + 128 * t1 + 0.0078125 * t2 + 2187 * t3 + 17.0859375 * t4 + m11 + bias;
+  }
+}
+
+/** outputTransform8x12 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
+export function outputTransform8x12ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+  const t = scratchOut12;
+  for (let col = 0; col < 12; col++) {
+    const p = base + col * srcStride;
+    const m0 = src[p], m1 = src[p + 12 * srcStride], m2 = src[p + 24 * srcStride], m3 = src[p + 36 * srcStride], m4 = src[p + 48 * srcStride], m5 = src[p + 60 * srcStride], m6 = src[p + 72 * srcStride], m7 = src[p + 84 * srcStride], m8 = src[p + 96 * srcStride], m9 = src[p + 108 * srcStride], m10 = src[p + 120 * srcStride], m11 = src[p + 132 * srcStride];
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    const s4 = m9 + m10, t4 = m9 - m10;
+    t[0 + col] = s0 + s1 + s2 + s3 + s4 + m0;
+    t[12 + col] = t0 + 2 * t1 + 0.5 * t2 + 3 * t3 + 1.5 * t4;
+    t[24 + col] = s0 + 4 * s1 + 0.25 * s2 + 9 * s3 + 2.25 * s4;
+    t[36 + col] = t0 + 8 * t1 + 0.125 * t2 + 27 * t3 + 3.375 * t4;
+    t[48 + col] = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3 + 5.0625 * s4;
+    t[60 + col] = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + 7.59375 * t4;
+    t[72 + col] = s0 + 64 * s1 + 0.015625 * s2 + 729 * s3 + 11.390625 * s4;
+    t[84 + col] = t0 + 128 * t1 + 0.0078125 * t2 + 2187 * t3 + 17.0859375 * t4 + m11;
+  }
+  for (let row = 0; row < 8; row++) {
+    const q = row * 12;
+    const m0 = t[q + 0], m1 = t[q + 1], m2 = t[q + 2], m3 = t[q + 3], m4 = t[q + 4], m5 = t[q + 5], m6 = t[q + 6], m7 = t[q + 7], m8 = t[q + 8], m9 = t[q + 9], m10 = t[q + 10], m11 = t[q + 11];
+    const o = dstBase + row * dstRowStride;
+    const s0 = m1 + m2, t0 = m1 - m2;
+    const s1 = m3 + m4, t1 = m3 - m4;
+    const s2 = m5 + m6, t2 = m5 - m6;
+    const s3 = m7 + m8, t3 = m7 - m8;
+    const s4 = m9 + m10, t4 = m9 - m10;
+    const y0 = s0 + s1 + s2 + s3 + s4 + m0 + bias;
+    const y1 = t0 + 2 * t1 + 0.5 * t2 + 3 * t3 + 1.5 * t4 + bias;
+    const y2 = s0 + 4 * s1 + 0.25 * s2 + 9 * s3 + 2.25 * s4 + bias;
+    const y3 = t0 + 8 * t1 + 0.125 * t2 + 27 * t3 + 3.375 * t4 + bias;
+    const y4 = s0 + 16 * s1 + 0.0625 * s2 + 81 * s3 + 5.0625 * s4 + bias;
+    const y5 = t0 + 32 * t1 + 0.03125 * t2 + 243 * t3 + 7.59375 * t4 + bias;
+    const y6 = s0 + 64 * s1 + 0.015625 * s2 + 729 * s3 + 11.390625 * s4 + bias;
+    const y7 = t0 + 128 * t1 + 0.0078125 * t2 + 2187 * t3 + 17.0859375 * t4 + m11 + bias;
+    dst[o] = lo * y0 + hi * Math.abs(y0);
+    dst[o + 1] = lo * y1 + hi * Math.abs(y1);
+    dst[o + 2] = lo * y2 + hi * Math.abs(y2);
+    dst[o + 3] = lo * y3 + hi * Math.abs(y3);
+    dst[o + 4] = lo * y4 + hi * Math.abs(y4);
+    dst[o + 5] = lo * y5 + hi * Math.abs(y5);
+    dst[o + 6] = lo * y6 + hi * Math.abs(y6);
+    dst[o + 7] = lo * y7 + hi * Math.abs(y7);
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { zerosF32 } from '../../src/tensor/tensor.js';
 import { conv2dF32Reference } from '../../src/ops/conv2d-reference.js';
 import { conv2dF32, packConv2dF32 } from '../../src/ops/conv2d-f32.js';
-import { WINOGRAD_VARIANTS, WinogradVariantName, packWinograd, winogradRows } from '../../src/ops/conv2d-winograd.js';
+import { WINOGRAD_VARIANTS, WinogradVariantName, packWinograd, winogradConvF32, winogradRows } from '../../src/ops/conv2d-winograd.js';
 import { maxRelativeError, randomF32, randomTensor, rng } from '../helpers/random.js';
 
 const variants = Object.keys(WINOGRAD_VARIANTS) as WinogradVariantName[];
@@ -82,6 +82,35 @@ describe('Winograd conv equals the reference conv', () => {
     for (const chunk of [8, 12, 32, 64]) expect(rowsFor(chunk)).toEqual(reference);
     expect(() => rowsFor(6)).toThrow(/multiple of 4/);
   });
+
+  // winogradConvF32's output transforms store into the Float32 output themselves (edge tiles
+  // through a float64 tile); they must give exactly what the float64 rows of winogradRows give
+  // once stored, with and without the fused ReLU.
+  for (const name of ['F8_3', 'F4_5', 'F8_5'] as WinogradVariantName[]) {
+    const k = WINOGRAD_VARIANTS[name].matrices.r;
+    for (const [cin, cout, h, w, chunk] of [[3, 16, 16, 16, 4], [16, 7, 17, 33, 8], [5, 4, 8, 70, 12], [2, 3, 1, 5, 4]]) {
+      for (const relu of [false, true]) {
+        it(`winogradConvF32 ${name} ${cin}->${cout} ${h}x${w} chunk ${chunk} relu ${relu}: the bytes of winogradRows`, () => {
+          const input = randomTensor(cin, h, w, random, 50);
+          const packed = packWinograd(randomF32(cout * cin * k * k, random, 0.3), randomF32(cout, random, 5), cout, cin, k, name);
+          const expected = zerosF32(cout, h, w);
+          winogradRows(input, packed, (acc, stride, co0, lanes, y) => {
+            for (let lane = 0; lane < lanes; lane++) {
+              for (let x = 0; x < w; x++) {
+                const v = acc[lane * stride + x];
+                expected.data[(co0 + lane) * h * w + y * w + x] = relu && v < 0 ? 0 : v;
+              }
+            }
+          }, chunk);
+          const actual = zerosF32(cout, h, w);
+          actual.data.fill(Number.NaN); // every output must be written
+          winogradConvF32(input, packed, actual, relu, chunk);
+          expect(Array.from(actual.data)).toEqual(Array.from(expected.data));
+          if (relu) expect(actual.data.some((v) => v === 0)).toBe(true);
+        });
+      }
+    }
+  }
 
   it('rejects a variant for another kernel size', () => {
     expect(() => packWinograd(new Float32Array(9), new Float32Array(1), 1, 1, 3, 'F4_5')).toThrow(/5x5 kernels, not 3x3/);
