@@ -185,8 +185,14 @@ export function accumulatorClampRange(multiplier: number, shift: number, lo: num
  * Every per-channel decision is taken once per row, and the fast path (channels with an
  * accumulator clamp range: all of MSRN's) has no data-dependent branch: conv outputs change sign
  * and hit the clamp at random, so such branches mispredict. It is one floor of one exact double:
- * - clamp a to [accLo, accHi] (accumulatorClampRange), which clamps the result exactly and keeps
- *   |a| < 2^21; measured: cheaper than clamping the int8 result, and it spares a range test.
+ * - the result is clamped to [lo, hi] as an int32 with shifts and masks, no branch and no
+ *   Math.min / Math.max (V8 compiles those on doubles to compares and branches for NaN and -0,
+ *   which mispredict on conv rows: measured on a 32->32 conv's accumulators, half of them
+ *   negative, 9.8 -> 2.3 ns a value). For |a| < 2^21 the double below is exact (next point);
+ *   a channel has the fast path only if every a beyond [accLo, accHi] (accumulatorClampRange,
+ *   within +-2^21) requantizes to lo or hi, and on each side of 0 the computed double is
+ *   monotone in a (each rounding is), so beyond that range it lands at or past the computed
+ *   value at accLo or accHi, which is exact: the clamp gives lo or hi there, as the spec does.
  * - With e = -shift >= 1 and n = 1 when the doubling high mul is negative (else 0):
  *   SaturatingRoundingDoublingHighMul(a, M) = floor(a M / 2^31 + 1/2) (gemmlowp's nudge of 2^30,
  *   or 1 - 2^30 for negative products, then truncation toward zero), and
@@ -211,7 +217,6 @@ export function requantizeRow(
   round: boolean,
 ): void {
   const accLo = plan.accLo[co];
-  const accHi = plan.accHi[co];
   const multiplier = plan.multiplier[co];
   const shift = plan.shift[co];
   if (Number.isNaN(accLo)) {
@@ -230,43 +235,60 @@ export function requantizeRow(
   const scale = multiplier * POW2_NEGATIVE[31 - shift]; // M / 2^(31+e), exact
   const halfUp = 0.5 + POW2_NEGATIVE[1 - shift]; // 1/2 + 2^-(e+1)
   const step = POW2_NEGATIVE[-shift]; // 2^-e
-  // Math.min / Math.max for the clamp (branch-free) and `| 0` on the indices (no overflow
-  // checks): on a ReLU layer's row, 3.5 -> 2.4 ns a value together with the a >= 0 loop.
-  if (accLo >= 0) {
-    // one loop for both: rounding an exact (integer) accumulator gives it back
-    requantizeRowNonNegative(acc, accOffset, count, accLo, accHi, scale, halfUp, dst, dstOffset);
-  } else if (round) {
-    for (let i = 0; i < count; i = (i + 1) | 0) {
-      const a = Math.min(Math.max(Math.floor(acc[(accOffset + i) | 0] + 0.5), accLo), accHi);
-      dst[(dstOffset + i) | 0] = Math.floor(a * scale + (halfUp - ((a | 0) >>> 31) * step));
-    }
-  } else {
-    for (let i = 0; i < count; i = (i + 1) | 0) {
-      const a = Math.min(Math.max(acc[(accOffset + i) | 0], accLo), accHi);
-      dst[(dstOffset + i) | 0] = Math.floor(a * scale + (halfUp - ((a | 0) >>> 31) * step));
-    }
-  }
+  const { lo, hi } = plan;
+  // Both loops round every accumulator: Math.floor(a + 0.5) gives an exact (integer) one back,
+  // so `round` needs no loop of its own. `| 0` on the indices spares V8's overflow checks.
+  if (accLo >= 0) requantizeRowNonNegative(acc, accOffset, count, lo, hi, scale, halfUp, dst, dstOffset);
+  else requantizeRowSigned(acc, accOffset, count, lo, hi, scale, halfUp, step, dst, dstOffset);
 }
 
 /**
- * requantizeRow's fast path where the clamp keeps a >= 0, so the sign term is 0. It rounds every
- * accumulator first: Math.floor(a + 0.5) is a itself for an integer a, so exact accumulators
- * (rows with a ReLU clamp come from the Winograd engine in MSRN; others rarely) take it too.
+ * requantizeRow's fast path where every a < 0 requantizes to lo (accLo >= 0: a ReLU's clamp, all
+ * of MSRN's body convs), so the sign term can be dropped: for a < 0 the double is below 1/2 + 1/2,
+ * its truncation at most 0, and the clamp takes it to lo >= 0. For the a >= 0 that matter,
+ * truncation (`| 0`) is the floor.
  */
 function requantizeRowNonNegative(
   acc: Float64Array,
   accOffset: number,
   count: number,
-  accLo: number,
-  accHi: number,
+  lo: number,
+  hi: number,
   scale: number,
   halfUp: number,
   dst: Int8Array | Uint8Array,
   dstOffset: number,
 ): void {
   for (let i = 0; i < count; i = (i + 1) | 0) {
-    const a = Math.min(Math.max(Math.floor(acc[(accOffset + i) | 0] + 0.5), accLo), accHi);
-    dst[(dstOffset + i) | 0] = Math.floor(a * scale + halfUp);
+    const a = Math.floor(acc[(accOffset + i) | 0] + 0.5);
+    const v = (a * scale + halfUp) | 0;
+    const aboveLo = (v - lo) | 0; // clamp below: lo + max(v - lo, 0)
+    const w = (lo + (aboveLo & ~(aboveLo >> 31))) | 0;
+    const aboveHi = (w - hi) | 0; // clamp above: hi + min(w - hi, 0)
+    dst[(dstOffset + i) | 0] = (hi + (aboveHi & (aboveHi >> 31))) | 0;
+  }
+}
+
+/** requantizeRow's fast path for channels whose negative accumulators matter (no ReLU clamp). */
+function requantizeRowSigned(
+  acc: Float64Array,
+  accOffset: number,
+  count: number,
+  lo: number,
+  hi: number,
+  scale: number,
+  halfUp: number,
+  step: number,
+  dst: Int8Array | Uint8Array,
+  dstOffset: number,
+): void {
+  for (let i = 0; i < count; i = (i + 1) | 0) {
+    const a = Math.floor(acc[(accOffset + i) | 0] + 0.5);
+    const v = Math.floor(a * scale + (halfUp - ((a | 0) >>> 31) * step)) | 0;
+    const aboveLo = (v - lo) | 0;
+    const w = (lo + (aboveLo & ~(aboveLo >> 31))) | 0;
+    const aboveHi = (w - hi) | 0;
+    dst[(dstOffset + i) | 0] = (hi + (aboveHi & (aboveHi >> 31))) | 0;
   }
 }
 

@@ -117,6 +117,24 @@ describe('requantization primitives', () => {
     }
   });
 
+  it('requantizeRow clamps exactly around each fast channel\'s accLo, accHi, 0 and +-2^21', () => {
+    // The fast loops clamp the int8 result, not the accumulator: values just inside and outside
+    // the accumulator range, and far outside it (up to int32), with Winograd-like fractions.
+    for (let trial = 0; trial < 300; trial++) {
+      const { multiplier, shift } = quantizeMultiplier(Math.exp(-random() * 14));
+      const [lo, hi, dst] = trial % 3 === 0 ? [0, 255, new Uint8Array(64)] : trial % 3 === 1 ? [-128, 127, new Int8Array(64)] : [0, 127, new Int8Array(64)];
+      const plan = planRequantize(Int32Array.of(multiplier), Int32Array.of(shift), lo, hi);
+      if (Number.isNaN(plan.accLo[0])) continue;
+      const exact = [0, plan.accLo[0], plan.accHi[0], 2 ** 21, -(2 ** 21), INT32_MAX, INT32_MIN + 1].flatMap((c) => [c - 2, c - 1, c, c + 1, c + 2]);
+      const clamped = exact.filter((a) => a >= INT32_MIN && a <= INT32_MAX);
+      for (const round of [false, true]) {
+        const acc = Float64Array.from(clamped, (a) => (round && Math.abs(a) < 2 ** 30 ? a + (random() - 0.5) * 0.45 : a));
+        requantizeRow(acc, 0, acc.length, plan, 0, dst, 0, round);
+        clamped.forEach((a, i) => expect(dst[i]).toBe(Math.min(hi, Math.max(lo, multiplyByQuantizedMultiplierReference(a, multiplier, shift)))));
+      }
+    }
+  });
+
   it('accumulatorClampRange gives the accumulators that requantize to exactly lo..hi', () => {
     for (let i = 0; i < 300; i++) {
       const { multiplier, shift } = quantizeMultiplier(Math.exp(-random() * 14));
