@@ -98,8 +98,11 @@ export async function onnxruntimeNode(onnx: string | Skip, frame: Frame, threads
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // Its pool threads otherwise spin-wait after each run, on the cores the next engine in the
+    // interleaved round (msrn-ts's worker pool) is timed on.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
-  return ortEngine(engine, `${ort.env.versions?.node ?? ''} CPU EP`.trim(), ort, session, frame, threads);
+  return ortEngine(engine, `${ort.env.versions?.node ?? ''} CPU EP, spin-wait off`.trim(), ort, session, frame, threads);
 }
 
 /** onnxruntime-web, wasm backend, in Node. Its thread count is process-global, so 1 thread only. */
