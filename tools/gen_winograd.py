@@ -236,8 +236,9 @@ def emit_input_transform(a, bt):
         f'scratch{a}', a, first, a, second)
 
 
-def emit_output_transform(m, a, at):
-    """Y = A^T M A + bias for one tile: columns first (into scratch), then rows."""
+def output_transform_passes(m, a, at, row_targets, store_row=()):
+    """The two passes of Y = A^T M A + bias for one tile: columns first (into scratch), then
+    rows, whose m values go to `row_targets` (followed by the lines `store_row`)."""
     ins = [f'm{k}' for k in range(a)]
     first = ['    const p = base + col * srcStride;',
              '    const ' + ', '.join(f'm{k} = src[p + {k * a} * srcStride]' if k else 'm0 = src[p]' for k in range(a)) + ';',
@@ -245,7 +246,14 @@ def emit_output_transform(m, a, at):
     second = [f'    const q = row * {a};',
               '    const ' + ', '.join(f'm{k} = t[q + {k}]' for k in range(a)) + ';',
               '    const o = dstBase + row * dstRowStride;',
-              *emit_columns(at, ins, ['dst[o]' if j == 0 else f'dst[o + {j}]' for j in range(m)], '    ', ' + bias')]
+              *emit_columns(at, ins, row_targets, '    ', ' + bias'),
+              *store_row]
+    return first, second
+
+
+def emit_output_transform(m, a, at):
+    """Y = A^T M A + bias for one tile, into a Float64Array."""
+    first, second = output_transform_passes(m, a, at, ['dst[o]' if j == 0 else f'dst[o + {j}]' for j in range(m)])
     return emit_two_pass(
         f'Y = A^T M A + bias, M[i * {a} + j] at src[base + (i * {a} + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x].',
         f'outputTransform{m}x{a}(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number)',
@@ -255,15 +263,9 @@ def emit_output_transform(m, a, at):
 def emit_output_transform_f32(m, a, at):
     """The same Y, stored to a Float32Array as lo * v + hi * |v| for v = Y + bias: (1, 0) stores
     Y, (1/2, 1/2) stores max(Y, 0) exactly (the fused ReLU, without a branch)."""
-    ins = [f'm{k}' for k in range(a)]
-    first = ['    const p = base + col * srcStride;',
-             '    const ' + ', '.join(f'm{k} = src[p + {k * a} * srcStride]' if k else 'm0 = src[p]' for k in range(a)) + ';',
-             *emit_columns(at, ins, [f't[{i * a} + col]' for i in range(m)], '    ')]
-    second = [f'    const q = row * {a};',
-              '    const ' + ', '.join(f'm{k} = t[q + {k}]' for k in range(a)) + ';',
-              '    const o = dstBase + row * dstRowStride;',
-              *emit_columns(at, ins, [f'const y{j}' for j in range(m)], '    ', ' + bias'),
-              *[f'    dst[{"o" if j == 0 else f"o + {j}"}] = lo * y{j} + hi * Math.abs(y{j});' for j in range(m)]]
+    first, second = output_transform_passes(
+        m, a, at, [f'const y{j}' for j in range(m)],
+        [f'    dst[{"o" if j == 0 else f"o + {j}"}] = lo * y{j} + hi * Math.abs(y{j});' for j in range(m)])
     return emit_two_pass(
         f'outputTransform{m}x{a} into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias.',
         f'outputTransform{m}x{a}ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number)',
