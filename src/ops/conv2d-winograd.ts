@@ -210,6 +210,12 @@ function grow(buffer: Float64Array, size: number): Float64Array {
   return buffer.length >= size ? buffer : new Float64Array(size);
 }
 
+/**
+ * The conv's float64 output rows, handed to `epilogue` (RowEpilogue: 4 output channels of one
+ * row at a time) once a row of tiles is done: the output transforms fill a strip of m whole-width
+ * rows of every channel. The int8 path requantizes from it; fp32 stores directly instead
+ * (winogradConvF32).
+ */
 export function winogradRows(
   input: Tensor<Float32Array | Int8Array | Uint8Array>,
   conv: PackedWinograd,
@@ -313,8 +319,8 @@ function outputTransformsToF32(
 }
 
 /**
- * What winogradRows and winogradConvF32 share: for each row of
- * tiles, the input strip, then per chunk of tiles the input transforms and the a^2 products;
+ * What winogradRows and winogradConvF32 share: for each row of tiles, the input strip, then per
+ * chunk of tiles the input transforms and the a^2 products;
  * `finishChunk` receives M for tiles tx0 .. tx0 + n - 1 of tile row ty (M[xi][co][t] at
  * xi * mStride + co * chunk + t), valid until it returns.
  */
