@@ -6,8 +6,9 @@
  * same 270x480 frame go through msrn-ts (fp32 and int8, 1 thread), onnxruntime-node (1 and 2
  * threads), onnxruntime-web (wasm), tfjs-backend-wasm, tfjs-backend-cpu and PyTorch. Every
  * output is checked against msrn-ts fp32 (max abs difference on the 0..255 output); times are
- * medians (and fastest runs) of interleaved rounds (tinybench, task order rotated each round), the 1-thread engines,
- * the multi-threaded ones and the child-process ones (PyTorch) timed as three separate groups.
+ * medians and fastest runs of interleaved rounds (tinybench, task order rotated each round), the
+ * 1-thread engines, the multi-threaded ones and the child-process ones (PyTorch) timed as three
+ * separate groups. A second table gives the speed targets (speedTargets) from this one run.
  *
  * Options (after `npm run bench:peers --`):
  *   --rounds N       interleaved rounds (default 3; tfjs-backend-cpu runs in the first only)
