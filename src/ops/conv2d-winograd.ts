@@ -171,19 +171,20 @@ function transformKernel(
 }
 
 /**
- * Tiles per chunk: V and M together about 128 KB, a multiple of 4 (the register block). Measured
+ * Tiles per chunk: V and M together about 128 KB, a multiple of the register block. Measured
  * on 270x480 (ms at 4 / 8 / 16 / 32 tiles): F(6x6, 3x3) 32->32 119 / 109 / 137 / 138, F(4x4, 5x5)
  * 32->32 236 / 242 / 303 / 307, 16->16 66 / 67 / 79 / 113: small chunks win. (Measured before
  * the default moved to F(8x8, 3x3) and F(6x6, 5x5), whose a^2 = 100 makes the budget pick 4,
  * and before V and M's slices were padded apart (STRIDE_PAD), which made large chunks alias in
  * the cache.) At least 8: with the padding, 8 tiles measured 1-9% faster than 4 on every layer
- * of the frame (16 to 64 no better than 8).
+ * of the frame (16 to 64 no better than 8). Now a multiple of 3, the product's register block
+ * (winogradProducts), and at least 9.
  */
 export function winogradChunk(conv: PackedWinograd): number {
   const a2 = conv.variant.matrices.alpha ** 2;
   const cout4 = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS) * CONV_BLOCK_CHANNELS;
-  const tiles = Math.floor(16384 / (a2 * (conv.inChannels + cout4)) / 4) * 4;
-  return Math.min(32, Math.max(8, tiles));
+  const tiles = Math.floor(16384 / (a2 * (conv.inChannels + cout4)) / PRODUCT_TILES) * PRODUCT_TILES;
+  return Math.min(33, Math.max(9, tiles));
 }
 
 /**
@@ -196,6 +197,9 @@ export function winogradChunk(conv: PackedWinograd): number {
  * 16->64 3x3 136.7 -> 130.5. Padding 4 or 16 measured the same as 8.
  */
 const STRIDE_PAD = 8;
+
+/** Tiles per register block of winogradProducts; chunks are a multiple of it. */
+const PRODUCT_TILES = 3;
 
 // Scratch reused across calls (one conv at a time per thread, as in pad.ts).
 // Float64 storage on purpose (measured 2026-12-02, fp32-only Float32 variants of V, U and M with
@@ -330,7 +334,9 @@ export function winogradTileRows(
   chunk: number,
   finishChunk: (ty: number, tx0: number, n: number, M: Float64Array, mStride: number) => void,
 ): void {
-  if (chunk < 4 || chunk % 4 !== 0) throw new RangeError(`winogradRows: chunk must be a positive multiple of 4, got ${chunk}`);
+  if (!(Number.isInteger(chunk) && chunk >= PRODUCT_TILES && chunk % PRODUCT_TILES === 0)) {
+    throw new RangeError(`winogradRows: chunk must be a positive multiple of ${PRODUCT_TILES}, got ${chunk}`);
+  }
   const { channels: cin, height, width } = input;
   if (cin !== conv.inChannels) throw new RangeError(`winogradRows: input has ${cin} channels, the conv expects ${conv.inChannels}`);
   const { m, r, alpha } = conv.variant.matrices;
@@ -373,9 +379,9 @@ export function winogradTileRows(
     for (let tx0 = 0; tx0 < tilesX; tx0 += chunk) {
       const n = Math.min(chunk, tilesX - tx0);
       // Tiles n..chunk-1 of V keep whatever an earlier chunk left there (finite numbers): the
-      // 4-wide products compute them and nobody reads the result.
+      // 3-wide products compute them and nobody reads the result.
       for (let ci = 0; ci < cin; ci++) inputTransforms(inputTransform, src, ci * stripPlane + tx0 * m, m, paddedWidth, V, ci * chunk, vStride, n);
-      winogradProducts(V, U, M, a2, blocks, cin, chunk, (n + 3) & ~3, vStride, mStride);
+      winogradProducts(V, U, M, a2, blocks, cin, chunk, Math.ceil(n / PRODUCT_TILES) * PRODUCT_TILES, vStride, mStride);
       finishChunk(ty, tx0, n, M, mStride);
     }
   }
@@ -420,7 +426,7 @@ function outputTransforms(
 
 /**
  * M[xi][co][t] = sum over ci of U[xi][co][ci] V[xi][ci][t] for every xi < a2, output channel
- * block and tile t < nRounded (a multiple of 4).
+ * block and tile t < nRounded (a multiple of PRODUCT_TILES).
  */
 function winogradProducts(
   V: Float64Array,
@@ -438,38 +444,39 @@ function winogradProducts(
   // add with no overflow check (the bounds check still guards every access). Measured on the
   // 32->32 product at chunk 8 (minimum of 41 short runs, interleaved): 4.4 -> 4.8 GFLOP/s.
   // Reading the weights one at a time next to their multiply-adds measured the same: V8
-  // schedules all eight loads first either way.
+  // schedules the loads first either way.
   for (let xi = 0; xi < a2; xi = (xi + 1) | 0) {
     const vXi = Math.imul(xi, vStride);
     const mXi = Math.imul(xi, mStride);
     for (let block = 0; block < blocks; block = (block + 1) | 0) {
       const wBase = Math.imul((Math.imul(xi, blocks) + block) | 0, cin * CONV_BLOCK_CHANNELS);
       const mBase = (mXi + Math.imul(block, CONV_BLOCK_CHANNELS * chunk)) | 0;
-      for (let t = 0; t < nRounded; t = (t + 4) | 0) {
-        // The 4-channel x 4-column register block of conv2d-core.ts, written out here too: a
-        // shared helper would have to hand back 16 accumulators, i.e. allocate per block.
-        // aN: tile t, cN: t + 1, dN: t + 2, eN: t + 3, for output channel 4 * block + N
+      for (let t = 0; t < nRounded; t = (t + PRODUCT_TILES) | 0) {
+        // 4 output channels x 3 tiles: 12 accumulators, 4 weights and 3 inputs fit x64's 16
+        // double registers far better than a 4 x 4 block's 16 + 4 + 4 (measured on the 32->32
+        // product alone, fastest of 30, chunks 6-12: 5.6-5.8 against 5.1-5.4 GFLOP/s).
+        // Written out: a shared helper would have to hand back 12 accumulators, i.e. allocate.
+        // aN: tile t, cN: t + 1, dN: t + 2, for output channel 4 * block + N
         let a0 = 0, a1 = 0, a2_ = 0, a3 = 0;
         let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
         let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-        let e0 = 0, e1 = 0, e2 = 0, e3 = 0;
         let vi = (vXi + t) | 0;
         let wi = wBase;
         for (let ci = 0; ci < cin; ci = (ci + 1) | 0) {
-          const i0 = V[vi], i1 = V[(vi + 1) | 0], i2 = V[(vi + 2) | 0], i3 = V[(vi + 3) | 0];
+          const i0 = V[vi], i1 = V[(vi + 1) | 0], i2 = V[(vi + 2) | 0];
           const w0 = U[wi], w1 = U[(wi + 1) | 0], w2 = U[(wi + 2) | 0], w3 = U[(wi + 3) | 0];
           vi = (vi + chunk) | 0;
           wi = (wi + 4) | 0;
-          a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2; e0 += w0 * i3;
-          a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2; e1 += w1 * i3;
-          a2_ += w2 * i0; c2 += w2 * i1; d2 += w2 * i2; e2 += w2 * i3;
-          a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2; e3 += w3 * i3;
+          a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2;
+          a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2;
+          a2_ += w2 * i0; c2 += w2 * i1; d2 += w2 * i2;
+          a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2;
         }
         const o = (mBase + t) | 0;
-        M[o] = a0; M[o + 1] = c0; M[o + 2] = d0; M[o + 3] = e0;
-        M[o + chunk] = a1; M[o + chunk + 1] = c1; M[o + chunk + 2] = d1; M[o + chunk + 3] = e1;
-        M[o + 2 * chunk] = a2_; M[o + 2 * chunk + 1] = c2; M[o + 2 * chunk + 2] = d2; M[o + 2 * chunk + 3] = e2;
-        M[o + 3 * chunk] = a3; M[o + 3 * chunk + 1] = c3; M[o + 3 * chunk + 2] = d3; M[o + 3 * chunk + 3] = e3;
+        M[o] = a0; M[o + 1] = c0; M[o + 2] = d0;
+        M[o + chunk] = a1; M[o + chunk + 1] = c1; M[o + chunk + 2] = d1;
+        M[o + 2 * chunk] = a2_; M[o + 2 * chunk + 1] = c2; M[o + 2 * chunk + 2] = d2;
+        M[o + 3 * chunk] = a3; M[o + 3 * chunk + 1] = c3; M[o + 3 * chunk + 2] = d3;
       }
     }
   }

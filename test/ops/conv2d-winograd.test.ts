@@ -78,9 +78,10 @@ describe('Winograd conv equals the reference conv', () => {
       }, chunk);
       return rows;
     };
-    const reference = rowsFor(4);
-    for (const chunk of [8, 12, 32, 64]) expect(rowsFor(chunk)).toEqual(reference);
-    expect(() => rowsFor(6)).toThrow(/multiple of 4/);
+    const reference = rowsFor(3);
+    for (const chunk of [6, 9, 12, 33, 66]) expect(rowsFor(chunk)).toEqual(reference);
+    expect(() => rowsFor(4)).toThrow(/multiple of 3/);
+    expect(() => rowsFor(0)).toThrow(/multiple of 3/);
   });
 
   // winogradConvF32's output transforms store into the Float32 output themselves (edge tiles
@@ -88,7 +89,7 @@ describe('Winograd conv equals the reference conv', () => {
   // once stored, with and without the fused ReLU.
   for (const name of ['F8_3', 'F4_5', 'F8_5'] as WinogradVariantName[]) {
     const k = WINOGRAD_VARIANTS[name].matrices.r;
-    for (const [cin, cout, h, w, chunk] of [[3, 16, 16, 16, 4], [16, 7, 17, 33, 8], [5, 4, 8, 70, 12], [2, 3, 1, 5, 4]]) {
+    for (const [cin, cout, h, w, chunk] of [[3, 16, 16, 16, 3], [16, 7, 17, 33, 9], [5, 4, 8, 70, 12], [2, 3, 1, 5, 6]]) {
       for (const relu of [false, true]) {
         it(`winogradConvF32 ${name} ${cin}->${cout} ${h}x${w} chunk ${chunk} relu ${relu}: the bytes of winogradRows`, () => {
           const input = randomTensor(cin, h, w, random, 50);
