@@ -193,11 +193,12 @@ function conv1x1Rows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv:
 }
 
 /**
- * The fp32 1x1 conv straight into its Float32 output: conv1x1Rows's panels and register block,
- * but each finished 4-channel x 4-pixel block is stored (with the ReLU when asked) where it
- * belongs instead of going through a float64 row and a row epilogue. Measured against that
- * path, interleaved (fastest of 25 runs on 64x480, of 9 on 270x480): 64->16 0.91-0.92x the
- * time, 48->16 0.88-0.92x.
+ * The fp32 1x1 conv straight into its Float32 output: conv1x1Rows's panels, but each finished
+ * register block is stored (with the ReLU when asked) where it belongs instead of going through a
+ * float64 row and a row epilogue. Measured against that path, interleaved (fastest of 25 runs on
+ * 64x480, of 9 on 270x480): 64->16 0.91-0.92x the time, 48->16 0.88-0.92x. Its block is 4
+ * channels x 3 pixels (conv1x1Rows's is 4 x 4): against 4 x 4, fastest of 15 on 270x480 in
+ * three interleaved runs, 64->16 0.91-0.97x the time, 48->16 0.96-1.00x.
  */
 export function conv1x1F32(input: Tensor<Float32Array>, conv: PackedConv2d, output: Tensor<Float32Array>, relu: boolean): void {
   if (conv.kernelSize !== 1) throw new RangeError(`conv1x1F32: a ${conv.kernelSize}x${conv.kernelSize} conv is not 1x1`);
@@ -207,18 +208,43 @@ export function conv1x1F32(input: Tensor<Float32Array>, conv: PackedConv2d, outp
   const panel = panelScratch;
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
   for (let y = 0; y < height; y++) {
-    for (let x0 = 0; x0 < width; x0 += PANEL_PIXELS) {
-      const n = Math.min(PANEL_PIXELS, width - x0);
-      fillPanel(input.data, y * width + x0, plane, cin, n, panel);
+    for (let x0 = 0; x0 < width; x0 += PANEL_PIXELS_F32) {
+      const n = Math.min(PANEL_PIXELS_F32, width - x0);
+      fillPanelTriples(input.data, y * width + x0, plane, cin, n, panel);
       panelProductsF32(panel, conv.weights, conv.bias, blocks, cin, n, output.data, plane, y * width + x0, conv.outChannels, relu);
     }
   }
 }
 
+/** conv1x1F32's panel width: a multiple of 3 (its register block), 63 x 64 channels in L1. */
+const PANEL_PIXELS_F32 = 63;
+
 /**
- * panelProducts for conv1x1F32: out[(co * plane) + base + x] for the panel's n pixels and every
- * output channel. Blocks that are whole (4 channels, 4 pixels) store directly; the last partial
- * pixel group and channel block store only what exists.
+ * fillPanel for conv1x1F32: panel[group of 3 pixels][ci][3], the layout of its 4-channel x
+ * 3-pixel register block (the 4 x 4 block of conv1x1Rows spills on x64's 16 double registers).
+ */
+function fillPanelTriples(src: Float32Array, from: number, plane: number, cin: number, n: number, panel: Float64Array): void {
+  const groupStride = cin * 3;
+  for (let ci = 0; ci < cin; ci++) {
+    const f = ci * plane + from;
+    for (let x = 0, d = ci * 3; x < n; x += 3, d += groupStride) {
+      if (x + 3 <= n) {
+        panel[d] = src[f + x];
+        panel[d + 1] = src[f + x + 1];
+        panel[d + 2] = src[f + x + 2];
+      } else {
+        // the last, partial group: phantom pixels are computed and never stored
+        for (let k = 0; k < 3; k++) panel[d + k] = x + k < n ? src[f + x + k] : 0;
+      }
+    }
+  }
+}
+
+/**
+ * The products of conv1x1F32: out[(co * plane) + base + x] for the panel's n pixels and every
+ * output channel, in 4-channel x 3-pixel register blocks (12 accumulators, 4 weights and 3
+ * inputs: they fit x64's 16 double registers, as in winogradProducts). Blocks that are whole
+ * store directly; the last partial pixel group and channel block store only what exists.
  */
 function panelProductsF32(
   panel: Float64Array,
@@ -233,52 +259,50 @@ function panelProductsF32(
   cout: number,
   relu: boolean,
 ): void {
-  const n4 = (n + 3) & ~3;
   for (let block = 0; block < blocks; block++) {
     const co0 = block * CONV_BLOCK_CHANNELS;
     const wBase = block * cin * CONV_BLOCK_CHANNELS;
     const b0 = bp[co0], b1 = bp[co0 + 1], b2 = bp[co0 + 2], b3 = bp[co0 + 3];
     const whole = co0 + CONV_BLOCK_CHANNELS <= cout;
     const o0 = co0 * plane + base;
-    for (let x = 0; x < n4; x = (x + 4) | 0) {
-      // panelProducts's register block, written out again for the reason given there
+    for (let x = 0; x < n; x = (x + 3) | 0) {
+      // written out, as panelProducts's block, for the reason given there
       let a0 = b0, a1 = b1, a2 = b2, a3 = b3;
       let c0 = b0, c1 = b1, c2 = b2, c3 = b3;
       let d0 = b0, d1 = b1, d2 = b2, d3 = b3;
-      let e0 = b0, e1 = b1, e2 = b2, e3 = b3;
       let p = Math.imul(x, cin);
       let wi = wBase;
       for (let ci = 0; ci < cin; ci = (ci + 1) | 0) {
-        const i0 = panel[p], i1 = panel[(p + 1) | 0], i2 = panel[(p + 2) | 0], i3 = panel[(p + 3) | 0];
+        const i0 = panel[p], i1 = panel[(p + 1) | 0], i2 = panel[(p + 2) | 0];
         const w0 = wp[wi], w1 = wp[(wi + 1) | 0], w2 = wp[(wi + 2) | 0], w3 = wp[(wi + 3) | 0];
-        p = (p + 4) | 0;
+        p = (p + 3) | 0;
         wi = (wi + 4) | 0;
-        a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2; e0 += w0 * i3;
-        a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2; e1 += w1 * i3;
-        a2 += w2 * i0; c2 += w2 * i1; d2 += w2 * i2; e2 += w2 * i3;
-        a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2; e3 += w3 * i3;
+        a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2;
+        a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2;
+        a2 += w2 * i0; c2 += w2 * i1; d2 += w2 * i2;
+        a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2;
       }
       if (relu) {
         // max(v, 0) as (v + |v|) / 2, branch-free (as conv2d-f32.ts's store)
-        a0 = (a0 + Math.abs(a0)) * 0.5; c0 = (c0 + Math.abs(c0)) * 0.5; d0 = (d0 + Math.abs(d0)) * 0.5; e0 = (e0 + Math.abs(e0)) * 0.5;
-        a1 = (a1 + Math.abs(a1)) * 0.5; c1 = (c1 + Math.abs(c1)) * 0.5; d1 = (d1 + Math.abs(d1)) * 0.5; e1 = (e1 + Math.abs(e1)) * 0.5;
-        a2 = (a2 + Math.abs(a2)) * 0.5; c2 = (c2 + Math.abs(c2)) * 0.5; d2 = (d2 + Math.abs(d2)) * 0.5; e2 = (e2 + Math.abs(e2)) * 0.5;
-        a3 = (a3 + Math.abs(a3)) * 0.5; c3 = (c3 + Math.abs(c3)) * 0.5; d3 = (d3 + Math.abs(d3)) * 0.5; e3 = (e3 + Math.abs(e3)) * 0.5;
+        a0 = (a0 + Math.abs(a0)) * 0.5; c0 = (c0 + Math.abs(c0)) * 0.5; d0 = (d0 + Math.abs(d0)) * 0.5;
+        a1 = (a1 + Math.abs(a1)) * 0.5; c1 = (c1 + Math.abs(c1)) * 0.5; d1 = (d1 + Math.abs(d1)) * 0.5;
+        a2 = (a2 + Math.abs(a2)) * 0.5; c2 = (c2 + Math.abs(c2)) * 0.5; d2 = (d2 + Math.abs(d2)) * 0.5;
+        a3 = (a3 + Math.abs(a3)) * 0.5; c3 = (c3 + Math.abs(c3)) * 0.5; d3 = (d3 + Math.abs(d3)) * 0.5;
       }
       const o = (o0 + x) | 0;
-      if (whole && x + 4 <= n) {
-        out[o] = a0; out[o + 1] = c0; out[o + 2] = d0; out[o + 3] = e0;
-        out[o + plane] = a1; out[o + plane + 1] = c1; out[o + plane + 2] = d1; out[o + plane + 3] = e1;
-        out[o + 2 * plane] = a2; out[o + 2 * plane + 1] = c2; out[o + 2 * plane + 2] = d2; out[o + 2 * plane + 3] = e2;
-        out[o + 3 * plane] = a3; out[o + 3 * plane + 1] = c3; out[o + 3 * plane + 2] = d3; out[o + 3 * plane + 3] = e3;
+      if (whole && x + 3 <= n) {
+        out[o] = a0; out[o + 1] = c0; out[o + 2] = d0;
+        out[o + plane] = a1; out[o + plane + 1] = c1; out[o + plane + 2] = d1;
+        out[o + 2 * plane] = a2; out[o + 2 * plane + 1] = c2; out[o + 2 * plane + 2] = d2;
+        out[o + 3 * plane] = a3; out[o + 3 * plane + 1] = c3; out[o + 3 * plane + 2] = d3;
       } else {
-        storePartialBlock(out, o, plane, Math.min(CONV_BLOCK_CHANNELS, cout - co0), Math.min(4, n - x), a0, c0, d0, e0, a1, c1, d1, e1, a2, c2, d2, e2, a3, c3, d3, e3);
+        storePartialBlock(out, o, plane, Math.min(CONV_BLOCK_CHANNELS, cout - co0), Math.min(3, n - x), a0, c0, d0, a1, c1, d1, a2, c2, d2, a3, c3, d3);
       }
     }
   }
 }
 
-/** The lanes x pixels that exist of a 4 x 4 block (edges only: a partial pixel group or channel block). */
+/** The lanes x pixels that exist of a 4 x 3 block (edges only: a partial pixel group or channel block). */
 function storePartialBlock(
   out: Float32Array,
   o: number,
@@ -288,7 +312,7 @@ function storePartialBlock(
   ...values: number[]
 ): void {
   for (let lane = 0; lane < lanes; lane++) {
-    for (let x = 0; x < pixels; x++) out[o + lane * plane + x] = values[lane * 4 + x];
+    for (let x = 0; x < pixels; x++) out[o + lane * plane + x] = values[lane * 3 + x];
   }
 }
 
