@@ -324,9 +324,9 @@ function outputTransformsToF32(
 
 /**
  * What winogradRows and winogradConvF32 share: for each row of tiles, the input strip, then per
- * chunk of tiles the input transforms and the a^2 products;
- * `finishChunk` receives M for tiles tx0 .. tx0 + n - 1 of tile row ty (M[xi][co][t] at
- * xi * mStride + co * chunk + t), valid until it returns.
+ * chunk of tiles the input transforms and the a^2 products; `finishChunk` receives M for tiles
+ * tx0 .. tx0 + n - 1 of tile row ty (M[xi][co][t] at xi * mStride + co * chunk + t), valid until
+ * it returns.
  */
 export function winogradTileRows(
   input: Tensor<Float32Array | Int8Array | Uint8Array>,
@@ -335,10 +335,10 @@ export function winogradTileRows(
   finishChunk: (ty: number, tx0: number, n: number, M: Float64Array, mStride: number) => void,
 ): void {
   if (!(Number.isInteger(chunk) && chunk >= PRODUCT_TILES && chunk % PRODUCT_TILES === 0)) {
-    throw new RangeError(`winogradRows: chunk must be a positive multiple of ${PRODUCT_TILES}, got ${chunk}`);
+    throw new RangeError(`Winograd conv: chunk must be a positive multiple of ${PRODUCT_TILES}, got ${chunk}`);
   }
   const { channels: cin, height, width } = input;
-  if (cin !== conv.inChannels) throw new RangeError(`winogradRows: input has ${cin} channels, the conv expects ${conv.inChannels}`);
+  if (cin !== conv.inChannels) throw new RangeError(`Winograd conv: input has ${cin} channels, the conv expects ${conv.inChannels}`);
   const { m, r, alpha } = conv.variant.matrices;
   const { inputTransform } = conv.variant;
   const a2 = alpha * alpha;
