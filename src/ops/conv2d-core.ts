@@ -149,48 +149,50 @@ export function conv2dRows(input: Tensor<Float32Array | Int8Array | Uint8Array>,
   }
 }
 
-/** Pixels per panel of the 1x1 conv: 64 channels x 64 pixels of doubles is 32 KB, inside L1. */
-const PANEL_PIXELS = 64;
-let panelScratch: Float64Array = new Float64Array(0);
-let rowScratch: Float64Array = new Float64Array(0);
-
 /**
- * The 1x1 conv, a plain matrix product (Cout x Cin) x (Cin x pixels), with the same register
- * block and the same summation order (bias, then channel 0, 1, ...) as the general loop.
+ * The 1x1 conv, a plain matrix product (Cout x Cin) x (Cin x pixels), with the same summation
+ * order (bias, then channel 0, 1, ...) as the general loop; the int8 path's 1x1 convs (two
+ * channels per double, conv2d-i8-packed.ts) run here.
  *
  * Why separate: through the padded copy, the Cin loads of one pass come from Cin different
  * channel planes, a whole plane apart (about 1 MB on a 270x480 frame): every load touches a new
  * page and the planes alias in the cache. Here the input is copied a row segment at a time into
- * a small panel that stays in L1, laid out [4-pixel group][ci][4] so that the reduction over ci
+ * a small panel that stays in L1, laid out [3-pixel group][ci][3] so that the reduction over ci
  * reads one contiguous run (measured: 3.7-4.3 GFLOP/s with a [ci][64] panel, 2.6 through the
- * padded copy).
+ * padded copy), and reduced in conv1x1F32's 4-channel x 3-pixel register block. The weights, the
+ * bias, the panel and the accumulator rows share one array, as in conv1x1F32.
  */
 function conv1x1Rows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv: PackedConv2d, epilogue: RowEpilogue): void {
   const { channels: cin, height, width } = input;
   const src = input.data;
   const plane = height * width;
-  const wp = conv.weights;
-  const bp = conv.bias;
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
-  const stride = (width + 3) & ~3;
-  if (panelScratch.length < cin * PANEL_PIXELS) panelScratch = new Float64Array(cin * PANEL_PIXELS);
-  if (rowScratch.length < blocks * CONV_BLOCK_CHANNELS * stride) rowScratch = new Float64Array(blocks * CONV_BLOCK_CHANNELS * stride);
-  const panel = panelScratch;
-  const acc = rowScratch;
+  const stride = Math.ceil(width / 3) * 3; // whole 3-pixel groups: phantom pixels land past `width`
   const blockStride = CONV_BLOCK_CHANNELS * stride;
+  const biasOff = conv.weights.length;
+  const panelOff = biasOff + conv.bias.length;
+  const accOff = panelOff + cin * PANEL_PIXELS;
+  if (rowsArenaScratch.length < accOff + blocks * blockStride) rowsArenaScratch = new Float64Array(accOff + blocks * blockStride);
+  const arena = rowsArenaScratch;
+  arena.set(conv.weights);
+  arena.set(conv.bias, biasOff);
 
   for (let y = 0; y < height; y++) {
     for (let x0 = 0; x0 < width; x0 += PANEL_PIXELS) {
       const n = Math.min(PANEL_PIXELS, width - x0);
-      fillPanel(src, y * width + x0, plane, cin, n, panel);
-      panelProducts(panel, wp, bp, blocks, cin, (n + 3) & ~3, acc, x0, stride);
+      fillPanel(src, y * width + x0, plane, cin, n, arena, panelOff);
+      panelProducts(arena, biasOff, panelOff, blocks, cin, n, accOff + x0, stride);
     }
     for (let block = 0; block < blocks; block++) {
       const co0 = block * CONV_BLOCK_CHANNELS;
-      epilogue(acc.subarray(block * blockStride), stride, co0, Math.min(CONV_BLOCK_CHANNELS, conv.outChannels - co0), y);
+      epilogue(arena.subarray(accOff + block * blockStride), stride, co0, Math.min(CONV_BLOCK_CHANNELS, conv.outChannels - co0), y);
     }
   }
 }
+
+/** Pixels per panel of the 1x1 convs: a multiple of 3 (their register block), 63 x 64 channels of doubles in L1. */
+const PANEL_PIXELS = 63;
+let rowsArenaScratch: Float64Array = new Float64Array(0);
 
 /**
  * The fp32 1x1 conv straight into its Float32 output: conv1x1Rows's panels, but each finished
@@ -204,30 +206,35 @@ export function conv1x1F32(input: Tensor<Float32Array>, conv: PackedConv2d, outp
   if (conv.kernelSize !== 1) throw new RangeError(`conv1x1F32: a ${conv.kernelSize}x${conv.kernelSize} conv is not 1x1`);
   const { channels: cin, height, width } = input;
   const plane = height * width;
-  if (panelScratch.length < cin * PANEL_PIXELS) panelScratch = new Float64Array(cin * PANEL_PIXELS);
-  const panel = panelScratch;
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
+  // The weights, the bias and the panel in one array (as winogradTileRows's arena, and for the
+  // same reason: one array's map check and field reloads per product iteration, not three).
+  const biasOff = conv.weights.length;
+  const panelOff = biasOff + conv.bias.length;
+  if (arenaScratch.length < panelOff + cin * PANEL_PIXELS) arenaScratch = new Float64Array(panelOff + cin * PANEL_PIXELS);
+  const arena = arenaScratch;
+  arena.set(conv.weights);
+  arena.set(conv.bias, biasOff);
   for (let y = 0; y < height; y++) {
-    for (let x0 = 0; x0 < width; x0 += PANEL_PIXELS_F32) {
-      const n = Math.min(PANEL_PIXELS_F32, width - x0);
-      fillPanelTriples(input.data, y * width + x0, plane, cin, n, panel);
-      panelProductsF32(panel, conv.weights, conv.bias, blocks, cin, n, output.data, plane, y * width + x0, conv.outChannels, relu);
+    for (let x0 = 0; x0 < width; x0 += PANEL_PIXELS) {
+      const n = Math.min(PANEL_PIXELS, width - x0);
+      fillPanelTriples(input.data, y * width + x0, plane, cin, n, arena, panelOff);
+      panelProductsF32(arena, biasOff, panelOff, blocks, cin, n, output.data, plane, y * width + x0, conv.outChannels, relu);
     }
   }
 }
 
-/** conv1x1F32's panel width: a multiple of 3 (its register block), 63 x 64 channels in L1. */
-const PANEL_PIXELS_F32 = 63;
+let arenaScratch: Float64Array = new Float64Array(0);
 
 /**
  * fillPanel for conv1x1F32: panel[group of 3 pixels][ci][3], the layout of its 4-channel x
  * 3-pixel register block (the 4 x 4 block of conv1x1Rows spills on x64's 16 double registers).
  */
-function fillPanelTriples(src: Float32Array, from: number, plane: number, cin: number, n: number, panel: Float64Array): void {
+function fillPanelTriples(src: Float32Array, from: number, plane: number, cin: number, n: number, panel: Float64Array, panelOff: number): void {
   const groupStride = cin * 3;
   for (let ci = 0; ci < cin; ci++) {
     const f = ci * plane + from;
-    for (let x = 0, d = ci * 3; x < n; x += 3, d += groupStride) {
+    for (let x = 0, d = panelOff + ci * 3; x < n; x += 3, d += groupStride) {
       if (x + 3 <= n) {
         panel[d] = src[f + x];
         panel[d + 1] = src[f + x + 1];
@@ -247,9 +254,9 @@ function fillPanelTriples(src: Float32Array, from: number, plane: number, cin: n
  * store directly; the last partial pixel group and channel block store only what exists.
  */
 function panelProductsF32(
-  panel: Float64Array,
-  wp: Float64Array,
-  bp: Float64Array,
+  arena: Float64Array,
+  biasOff: number,
+  panelOff: number,
   blocks: number,
   cin: number,
   n: number,
@@ -262,7 +269,7 @@ function panelProductsF32(
   for (let block = 0; block < blocks; block++) {
     const co0 = block * CONV_BLOCK_CHANNELS;
     const wBase = block * cin * CONV_BLOCK_CHANNELS;
-    const b0 = bp[co0], b1 = bp[co0 + 1], b2 = bp[co0 + 2], b3 = bp[co0 + 3];
+    const b0 = arena[biasOff + co0], b1 = arena[biasOff + co0 + 1], b2 = arena[biasOff + co0 + 2], b3 = arena[biasOff + co0 + 3];
     const whole = co0 + CONV_BLOCK_CHANNELS <= cout;
     const o0 = co0 * plane + base;
     for (let x = 0; x < n; x = (x + 3) | 0) {
@@ -270,11 +277,11 @@ function panelProductsF32(
       let a0 = b0, a1 = b1, a2 = b2, a3 = b3;
       let c0 = b0, c1 = b1, c2 = b2, c3 = b3;
       let d0 = b0, d1 = b1, d2 = b2, d3 = b3;
-      let p = Math.imul(x, cin);
+      let p = (panelOff + Math.imul(x, cin)) | 0;
       let wi = wBase;
       for (let ci = 0; ci < cin; ci = (ci + 1) | 0) {
-        const i0 = panel[p], i1 = panel[(p + 1) | 0], i2 = panel[(p + 2) | 0];
-        const w0 = wp[wi], w1 = wp[(wi + 1) | 0], w2 = wp[(wi + 2) | 0], w3 = wp[(wi + 3) | 0];
+        const i0 = arena[p], i1 = arena[(p + 1) | 0], i2 = arena[(p + 2) | 0];
+        const w0 = arena[wi], w1 = arena[(wi + 1) | 0], w2 = arena[(wi + 2) | 0], w3 = arena[(wi + 3) | 0];
         p = (p + 3) | 0;
         wi = (wi + 4) | 0;
         a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2;
@@ -322,70 +329,70 @@ function storePartialBlock(
 // were deoptimized on first reaching code that had not run yet (as in conv2d-winograd.ts).
 
 /**
- * panel[group of 4 pixels][ci][4] from pixels from .. from + n - 1 of every channel plane: the
- * reduction then reads one run of memory. Copied four pixels at a time with a running index
- * (measured against per-pixel index arithmetic: the 64->16 conv on 270x480 went from 61 to 55 ms).
+ * fillPanelTriples for conv1x1Rows, whose input is any of the three element types: a separate
+ * copy so that fp32's fillPanelTriples only ever sees Float32Array and stays monomorphic when
+ * both precisions run in one process (V8 keeps type feedback per function).
  */
-function fillPanel(src: Float32Array | Int8Array | Uint8Array, from: number, plane: number, cin: number, n: number, panel: Float64Array): void {
-  const n4 = (n + 3) & ~3;
-  const groupStride = cin * 4;
-  const whole = n & ~3;
+function fillPanel(src: Float32Array | Int8Array | Uint8Array, from: number, plane: number, cin: number, n: number, panel: Float64Array, panelOff: number): void {
+  const groupStride = cin * 3;
   for (let ci = 0; ci < cin; ci++) {
     const f = ci * plane + from;
-    let d = ci * 4;
-    for (let x = 0; x < whole; x += 4, d += groupStride) {
-      panel[d] = src[f + x];
-      panel[d + 1] = src[f + x + 1];
-      panel[d + 2] = src[f + x + 2];
-      panel[d + 3] = src[f + x + 3];
+    for (let x = 0, d = panelOff + ci * 3; x < n; x += 3, d += groupStride) {
+      if (x + 3 <= n) {
+        panel[d] = src[f + x];
+        panel[d + 1] = src[f + x + 1];
+        panel[d + 2] = src[f + x + 2];
+      } else {
+        // the last, partial group: phantom pixels are computed and never read by an epilogue
+        for (let k = 0; k < 3; k++) panel[d + k] = x + k < n ? src[f + x + k] : 0;
+      }
     }
-    // the last, partial group: up to 3 phantom pixels, computed and never read by an epilogue
-    for (let x = whole; x < n4; x++) panel[d + (x & 3)] = x < n ? src[f + x] : 0;
   }
 }
 
-/** acc[block][lane][x0 + x] for x < n4 (a multiple of 4): bias + the panel's channel sums. */
+/**
+ * The products of conv1x1Rows: arena[accBase + block * 4 * stride + lane * stride + x] for the
+ * panel's pixels x < n rounded up to whole 3-pixel groups: bias + the channel sums, in
+ * panelProductsF32's 4 x 3 register block.
+ */
 function panelProducts(
-  panel: Float64Array,
-  wp: Float64Array,
-  bp: Float64Array,
+  arena: Float64Array,
+  biasOff: number,
+  panelOff: number,
   blocks: number,
   cin: number,
-  n4: number,
-  acc: Float64Array,
-  x0: number,
+  n: number,
+  accBase: number,
   stride: number,
 ): void {
   const blockStride = CONV_BLOCK_CHANNELS * stride;
   for (let block = 0; block < blocks; block++) {
     const co0 = block * CONV_BLOCK_CHANNELS;
     const wBase = block * cin * CONV_BLOCK_CHANNELS;
-    const b0 = bp[co0], b1 = bp[co0 + 1], b2 = bp[co0 + 2], b3 = bp[co0 + 3];
-    const out = block * blockStride + x0;
-    for (let x = 0; x < n4; x = (x + 4) | 0) {
-      // the register block of conv2dRows (and of conv2d-winograd.ts), inline for the same
-      // reason; `| 0` on the index arithmetic as in winogradProducts (no overflow checks)
+    const b0 = arena[biasOff + co0], b1 = arena[biasOff + co0 + 1], b2 = arena[biasOff + co0 + 2], b3 = arena[biasOff + co0 + 3];
+    const out = accBase + block * blockStride;
+    for (let x = 0; x < n; x = (x + 3) | 0) {
+      // written out, as in panelProductsF32; `| 0` on the index arithmetic as in winogradProducts
       let a0 = b0, a1 = b1, a2 = b2, a3 = b3;
       let c0 = b0, c1 = b1, c2 = b2, c3 = b3;
       let d0 = b0, d1 = b1, d2 = b2, d3 = b3;
-      let e0 = b0, e1 = b1, e2 = b2, e3 = b3;
-      let p = Math.imul(x, cin);
+      let p = (panelOff + Math.imul(x, cin)) | 0;
       let wi = wBase;
       for (let ci = 0; ci < cin; ci = (ci + 1) | 0) {
-        const i0 = panel[p], i1 = panel[(p + 1) | 0], i2 = panel[(p + 2) | 0], i3 = panel[(p + 3) | 0];
-        const w0 = wp[wi], w1 = wp[(wi + 1) | 0], w2 = wp[(wi + 2) | 0], w3 = wp[(wi + 3) | 0];
-        p = (p + 4) | 0;
+        const i0 = arena[p], i1 = arena[(p + 1) | 0], i2 = arena[(p + 2) | 0];
+        const w0 = arena[wi], w1 = arena[(wi + 1) | 0], w2 = arena[(wi + 2) | 0], w3 = arena[(wi + 3) | 0];
+        p = (p + 3) | 0;
         wi = (wi + 4) | 0;
-        a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2; e0 += w0 * i3;
-        a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2; e1 += w1 * i3;
-        a2 += w2 * i0; c2 += w2 * i1; d2 += w2 * i2; e2 += w2 * i3;
-        a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2; e3 += w3 * i3;
+        a0 += w0 * i0; c0 += w0 * i1; d0 += w0 * i2;
+        a1 += w1 * i0; c1 += w1 * i1; d1 += w1 * i2;
+        a2 += w2 * i0; c2 += w2 * i1; d2 += w2 * i2;
+        a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2;
       }
       const o = (out + x) | 0;
-      acc[o] = a0; acc[o + 1] = c0; acc[o + 2] = d0; acc[o + 3] = e0;
-      acc[o + stride] = a1; acc[o + stride + 1] = c1; acc[o + stride + 2] = d1; acc[o + stride + 3] = e1;
-      acc[o + 2 * stride] = a2; acc[o + 2 * stride + 1] = c2; acc[o + 2 * stride + 2] = d2; acc[o + 2 * stride + 3] = e2;
-      acc[o + 3 * stride] = a3; acc[o + 3 * stride + 1] = c3; acc[o + 3 * stride + 2] = d3; acc[o + 3 * stride + 3] = e3;
+      arena[o] = a0; arena[o + 1] = c0; arena[o + 2] = d0;
+      arena[o + stride] = a1; arena[o + stride + 1] = c1; arena[o + stride + 2] = d1;
+      arena[o + 2 * stride] = a2; arena[o + 2 * stride + 1] = c2; arena[o + 2 * stride + 2] = d2;
+      arena[o + 3 * stride] = a3; arena[o + 3 * stride + 1] = c3; arena[o + 3 * stride + 2] = d3;
     }
   }
 }
