@@ -6,6 +6,8 @@ import { meanShift } from '../ops/mean-shift.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
 import { MsrnModelF32 } from './model-f32.js';
 import { runFusedTailF32 } from './fused-tail.js';
+import { Region } from '../tensor/region.js';
+import { planLayerWindows } from './layer-windows.js';
 
 /**
  * The fp32 MSRN forward pass, the official graph (MIVRC/MSRN-PyTorch):
@@ -32,12 +34,19 @@ import { runFusedTailF32 } from './fused-tail.js';
  */
 export type ForwardObserver = (name: string, tensor: Tensor<Float32Array>) => void;
 
-export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, observe?: ForwardObserver): Tensor<Float32Array> {
+/**
+ * `core`, for a tile (tiling.ts): the part of the input whose output will be kept. Each layer is
+ * then computed only where the layers after it still need it (layer-windows.ts); the output is
+ * right inside the core (scaled) and holds finite values nothing should use elsewhere. Ignored
+ * with an observer, which expects whole intermediates.
+ */
+export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, observe?: ForwardObserver, core?: Region): Tensor<Float32Array> {
   const { nFeats: n, nBlocks } = model.config;
   if (input.channels !== model.config.nColors) {
     throw new RangeError(`MSRN expects ${model.config.nColors} input channels, got ${input.channels}`);
   }
   const { height, width } = input;
+  const windows = core && !observe ? planLayerWindows(model.config, height, width, core, true) : undefined;
 
   const shifted = scratchF32('f32.input', 3, height, width);
   meanShift(input, model.subMean.weight, model.subMean.bias, shifted);
@@ -46,7 +55,7 @@ export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, obs
   // [block 0, ..., block B-1, head]: the order of the official torch.cat(MSRB_out + [res]).
   const features = scratchF32('f32.features', n * (nBlocks + 1), height, width);
   const headOut = features.channelSlice(nBlocks * n, n);
-  conv2dF32(shifted, model.head, headOut, false);
+  conv2dF32(shifted, model.head, headOut, false, windows?.head);
   observe?.('head', headOut);
 
   const first = scratchF32('f32.cat1', 2 * n, height, width);
@@ -54,18 +63,19 @@ export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, obs
   let blockInput = headOut;
   model.blocks.forEach((block, b) => {
     const name = `body.${b}`;
-    conv2dF32(blockInput, block.conv3x3First, first.channelSlice(0, n), true);
+    const w = windows?.blocks[b];
+    conv2dF32(blockInput, block.conv3x3First, first.channelSlice(0, n), true, w?.first);
     observe?.(`${name}.conv_3_1`, first.channelSlice(0, n));
-    conv2dF32(blockInput, block.conv5x5First, first.channelSlice(n, n), true);
+    conv2dF32(blockInput, block.conv5x5First, first.channelSlice(n, n), true, w?.first);
     observe?.(`${name}.conv_5_1`, first.channelSlice(n, n));
     observe?.(`${name}.cat1`, first);
-    conv2dF32(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true);
+    conv2dF32(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true, w?.second);
     observe?.(`${name}.conv_3_2`, second.channelSlice(0, 2 * n));
-    conv2dF32(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true);
+    conv2dF32(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true, w?.second);
     observe?.(`${name}.conv_5_2`, second.channelSlice(2 * n, 2 * n));
     observe?.(`${name}.cat2`, second);
     const blockOut = features.channelSlice(b * n, n);
-    conv2dF32(second, block.confusion, blockOut, false);
+    conv2dF32(second, block.confusion, blockOut, false, w && { input: w.output, output: w.output });
     observe?.(`${name}.confusion`, blockOut);
     add(blockOut, blockInput, blockOut);
     observe?.(name, blockOut);
@@ -74,10 +84,10 @@ export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, obs
   observe?.('features', features);
 
   const fused = scratchF32('f32.tail.0', n, height, width);
-  conv2dF32(features, model.fusion, fused, false);
+  conv2dF32(features, model.fusion, fused, false, windows && { input: windows.fusion, output: windows.fusion });
   observe?.('tail.0', fused);
   let current = scratchF32('f32.tail.1', n, height, width);
-  conv2dF32(fused, model.tailConv, current, false);
+  conv2dF32(fused, model.tailConv, current, false, windows?.tail1);
   observe?.('tail.1', current);
 
   // the stages before the last one always run as they are; the last one too when observed
@@ -85,13 +95,13 @@ export function forwardF32(model: MsrnModelF32, input: Tensor<Float32Array>, obs
   for (const [i, stage] of unfolded.entries()) {
     const f = stage.factor;
     const expanded = scratchF32(`f32.up.${i}.conv`, f * f * n, current.height, current.width);
-    conv2dF32(current, stage.conv, expanded, false);
+    conv2dF32(current, stage.conv, expanded, false, windows?.upsampler[i]);
     const shuffled = scratchF32(`f32.up.${i}.shuffle`, n, current.height * f, current.width * f);
     pixelShuffle(expanded, f, shuffled);
     observe?.(stage.prefix, shuffled);
     current = shuffled;
   }
-  if (!observe) return runFusedTailF32(current, model.fusedTail);
+  if (!observe) return runFusedTailF32(current, model.fusedTail, windows?.last);
 
   const output = zerosF32(3, current.height, current.width);
   conv2dF32(current, model.outputConv, output, false);

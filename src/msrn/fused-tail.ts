@@ -2,6 +2,7 @@ import { Tensor, zerosF32 } from '../tensor/tensor.js';
 import { scratchF32 } from '../tensor/scratch.js';
 import { PackedConv2dF32, conv2dF32, packConv2dF32 } from '../ops/conv2d-f32.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
+import { ConvWindow } from '../tensor/region.js';
 
 /**
  * The fp32 tail after the last upsampler stage, folded into one conv at LR.
@@ -127,12 +128,17 @@ function addScaledKernels(weight: Float64Array, oc: number, up: Float32Array, uc
   }
 }
 
-/** The final image (colors, f H, f W) from the input of the last upsampler conv (n, H, W). */
-export function runFusedTailF32(input: Tensor<Float32Array>, tail: FusedTailF32): Tensor<Float32Array> {
+/**
+ * The final image (colors, f H, f W) from the input of the last upsampler conv (n, H, W). With
+ * a window (a tile's, in the input's coordinates), only its output region is right: the border
+ * correction is still made on the whole tensor's border ring, which is the image's where a tile
+ * meets it and lies outside the kept core elsewhere.
+ */
+export function runFusedTailF32(input: Tensor<Float32Array>, tail: FusedTailF32, window?: ConvWindow): Tensor<Float32Array> {
   const f = tail.factor;
   const { height, width } = input;
   const phases = scratchF32('f32.tail.phases', tail.colors * f * f, height, width);
-  conv2dF32(input, tail.conv, phases, false);
+  conv2dF32(input, tail.conv, phases, false, window);
   const output = zerosF32(tail.colors, height * f, width * f);
   pixelShuffle(phases, f, output);
   correctBorder(input, tail, output);

@@ -10,5 +10,5 @@ export { forwardF32 } from './forward-f32.js';
 export { fuseTailF32, runFusedTailF32 } from './fused-tail.js';
 export type { FusedTailF32, TailWeights } from './fused-tail.js';
 export type { ForwardObserver } from './forward-f32.js';
-export { planTiles, cropTensor, tileInput, tileCore, pasteTile, forwardTiled, forEachCoreRow } from './tiling.js';
+export { planTiles, cropTensor, tileInput, tileCore, tileCoreRegion, pasteTile, forwardTiled, forEachCoreRow } from './tiling.js';
 export type { Tile } from './tiling.js';

@@ -1,4 +1,5 @@
 import { Tensor, TypedBuffer } from '../tensor/tensor.js';
+import { Region } from '../tensor/region.js';
 
 /**
  * Tiled inference. The image is cut into tiles of at most `tileSize` x `tileSize` LR pixels; each
@@ -99,6 +100,13 @@ export function tileInput(image: Tensor<Float32Array>, tile: Tile): Tensor<Float
   return cropTensor(image, tile.haloY, tile.haloX, tile.haloHeight, tile.haloWidth);
 }
 
+/** The tile's core in the coordinates of its haloed input (tileInput). */
+export function tileCoreRegion(tile: Tile): Region {
+  const y0 = tile.y - tile.haloY;
+  const x0 = tile.x - tile.haloX;
+  return { y0, y1: y0 + tile.height, x0, x1: x0 + tile.width };
+}
+
 /** The core of a tile's output (the output of tileInput, `scale` times larger), without its halo. */
 export function tileCore<B extends TypedBuffer>(output: Tensor<B>, tile: Tile, scale: number): Tensor<B> {
   return cropTensor(output, (tile.y - tile.haloY) * scale, (tile.x - tile.haloX) * scale, tile.height * scale, tile.width * scale);
@@ -135,10 +143,11 @@ export function pasteTile<B extends TypedBuffer>(target: Tensor<B>, core: Tensor
 
 /**
  * Runs `forward` tile by tile on one thread and assembles the whole output: the browser/worker
- * friendly form (the Node upscaler spreads the same tiles over worker threads).
+ * friendly form (the Node upscaler spreads the same tiles over worker threads). `forward` gets
+ * the tile's core too (tileCoreRegion), to compute each layer only where it is needed.
  */
 export function forwardTiled<B extends Float32Array | Uint8Array>(
-  forward: (input: Tensor<Float32Array>) => Tensor<B>,
+  forward: (input: Tensor<Float32Array>, core: Region) => Tensor<B>,
   image: Tensor<Float32Array>,
   scale: number,
   tileSize: number,
@@ -146,7 +155,7 @@ export function forwardTiled<B extends Float32Array | Uint8Array>(
 ): Tensor<B> {
   let output: Tensor<B> | undefined;
   for (const tile of planTiles(image.height, image.width, tileSize, halo)) {
-    const core = tileCore(forward(tileInput(image, tile)), tile, scale);
+    const core = tileCore(forward(tileInput(image, tile), tileCoreRegion(tile)), tile, scale);
     if (!output) {
       const Ctor = core.data.constructor as new (n: number) => B;
       output = new Tensor(3, image.height * scale, image.width * scale, new Ctor(3 * image.height * scale * image.width * scale));

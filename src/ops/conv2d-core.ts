@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
+import { ConvWindow, Region, wholeRegion } from '../tensor/region.js';
 import { checkConvShapes } from './conv2d-reference.js';
 import { padToFloat64 } from './pad.js';
 
@@ -39,9 +40,10 @@ export interface PackedConv2d {
 
 /**
  * Receives one finished row: `acc[lane * stride + x]` for lanes 0..lanes-1 (output channels
- * co0 + lane) and x in 0..width-1, bias included.
+ * co0 + lane) and x in x0..x1-1 (the columns asked for: the whole row, or a ConvWindow's output
+ * columns), bias included.
  */
-export type RowEpilogue = (acc: Float64Array, stride: number, co0: number, lanes: number, y: number) => void;
+export type RowEpilogue = (acc: Float64Array, stride: number, co0: number, lanes: number, y: number, x0: number, x1: number) => void;
 
 /** Repack PyTorch-layout [Cout, Cin, K, K] weights (fp32, or int8 with int32 bias). Done once, at model load. */
 export function packConv2d(
@@ -85,9 +87,14 @@ export function checkConvCall(
   }
 }
 
-export function conv2dRows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv: PackedConv2d, epilogue: RowEpilogue): void {
+/**
+ * The direct conv, rows handed to `epilogue`. With a window, only the output rows of
+ * window.output are computed (each whole; the input is read as it is, which for the rows asked
+ * for is only window.input).
+ */
+export function conv2dRows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv: PackedConv2d, epilogue: RowEpilogue, window?: ConvWindow): void {
   if (conv.kernelSize === 1) {
-    conv1x1Rows(input, conv, epilogue);
+    conv1x1Rows(input, conv, epilogue, window?.output);
     return;
   }
   const { channels: cin, height, width } = input;
@@ -119,7 +126,7 @@ export function conv2dRows(input: Tensor<Float32Array | Int8Array | Uint8Array>,
     const lanes = Math.min(CONV_BLOCK_CHANNELS, conv.outChannels - co0);
     const wBase = block * taps * CONV_BLOCK_CHANNELS;
     const b0 = bp[co0], b1 = bp[co0 + 1], b2 = bp[co0 + 2], b3 = bp[co0 + 3];
-    for (let y = 0; y < height; y++) {
+    for (let y = window ? window.output.y0 : 0; y < (window ? window.output.y1 : height); y++) {
       const rowIn = y * paddedWidth;
       for (let x = 0; x < width; x += 4) {
         // aN: pixel x, cN: x + 1, dN: x + 2, eN: x + 3, for output channel co0 + N
@@ -144,7 +151,7 @@ export function conv2dRows(input: Tensor<Float32Array | Int8Array | Uint8Array>,
         acc[2 * stride + x] = a2; acc[2 * stride + x + 1] = c2; acc[2 * stride + x + 2] = d2; acc[2 * stride + x + 3] = e2;
         acc[3 * stride + x] = a3; acc[3 * stride + x + 1] = c3; acc[3 * stride + x + 2] = d3; acc[3 * stride + x + 3] = e3;
       }
-      epilogue(acc, stride, co0, lanes, y);
+      epilogue(acc, stride, co0, lanes, y, 0, width);
     }
   }
 }
@@ -162,12 +169,19 @@ export function conv2dRows(input: Tensor<Float32Array | Int8Array | Uint8Array>,
  * padded copy), and reduced in conv1x1F32's 4-channel x 3-pixel register block. The weights, the
  * bias, the panel and the accumulator rows share one array, as in conv1x1F32.
  */
-function conv1x1Rows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv: PackedConv2d, epilogue: RowEpilogue): void {
+function conv1x1Rows(
+  input: Tensor<Float32Array | Int8Array | Uint8Array>,
+  conv: PackedConv2d,
+  epilogue: RowEpilogue,
+  region: Region = wholeRegion(input.height, input.width),
+): void {
   const { channels: cin, height, width } = input;
+  const { y0, y1, x0: left, x1: right } = region;
   const src = input.data;
   const plane = height * width;
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
-  const stride = Math.ceil(width / 3) * 3; // whole 3-pixel groups: phantom pixels land past `width`
+  // whole 3-pixel groups from `left`: their phantom pixels (at most 2) land past `right`, inside the row
+  const stride = Math.ceil((width + 2) / 3) * 3;
   const blockStride = CONV_BLOCK_CHANNELS * stride;
   const biasOff = conv.weights.length;
   const panelOff = biasOff + conv.bias.length;
@@ -177,15 +191,15 @@ function conv1x1Rows(input: Tensor<Float32Array | Int8Array | Uint8Array>, conv:
   arena.set(conv.weights);
   arena.set(conv.bias, biasOff);
 
-  for (let y = 0; y < height; y++) {
-    for (let x0 = 0; x0 < width; x0 += PANEL_PIXELS) {
-      const n = Math.min(PANEL_PIXELS, width - x0);
+  for (let y = y0; y < y1; y++) {
+    for (let x0 = left; x0 < right; x0 += PANEL_PIXELS) {
+      const n = Math.min(PANEL_PIXELS, right - x0);
       fillPanel(src, y * width + x0, plane, cin, n, arena, panelOff);
       panelProducts(arena, biasOff, panelOff, blocks, cin, n, accOff + x0, stride);
     }
     for (let block = 0; block < blocks; block++) {
       const co0 = block * CONV_BLOCK_CHANNELS;
-      epilogue(arena.subarray(accOff + block * blockStride), stride, co0, Math.min(CONV_BLOCK_CHANNELS, conv.outChannels - co0), y);
+      epilogue(arena.subarray(accOff + block * blockStride), stride, co0, Math.min(CONV_BLOCK_CHANNELS, conv.outChannels - co0), y, left, right);
     }
   }
 }
@@ -202,9 +216,16 @@ let rowsArenaScratch: Float64Array = new Float64Array(0);
  * channels x 3 pixels (conv1x1Rows's is 4 x 4): against 4 x 4, fastest of 15 on 270x480 in
  * three interleaved runs, 64->16 0.91-0.97x the time, 48->16 0.96-1.00x.
  */
-export function conv1x1F32(input: Tensor<Float32Array>, conv: PackedConv2d, output: Tensor<Float32Array>, relu: boolean): void {
+export function conv1x1F32(
+  input: Tensor<Float32Array>,
+  conv: PackedConv2d,
+  output: Tensor<Float32Array>,
+  relu: boolean,
+  region: Region = wholeRegion(input.height, input.width),
+): void {
   if (conv.kernelSize !== 1) throw new RangeError(`conv1x1F32: a ${conv.kernelSize}x${conv.kernelSize} conv is not 1x1`);
   const { channels: cin, height, width } = input;
+  const { y0, y1, x0: left, x1: right } = region;
   const plane = height * width;
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
   // The weights, the bias and the panel in one array (as winogradTileRows's arena, and for the
@@ -215,9 +236,9 @@ export function conv1x1F32(input: Tensor<Float32Array>, conv: PackedConv2d, outp
   const arena = arenaScratch;
   arena.set(conv.weights);
   arena.set(conv.bias, biasOff);
-  for (let y = 0; y < height; y++) {
-    for (let x0 = 0; x0 < width; x0 += PANEL_PIXELS) {
-      const n = Math.min(PANEL_PIXELS, width - x0);
+  for (let y = y0; y < y1; y++) {
+    for (let x0 = left; x0 < right; x0 += PANEL_PIXELS) {
+      const n = Math.min(PANEL_PIXELS, right - x0);
       fillPanelTriples(input.data, y * width + x0, plane, cin, n, arena, panelOff);
       panelProductsF32(arena, biasOff, panelOff, blocks, cin, n, output.data, plane, y * width + x0, conv.outChannels, relu);
     }

@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
+import { ConvWindow, checkRegion } from '../tensor/region.js';
 import { PackedConv2d, RowEpilogue, checkConvCall, conv1x1F32, conv2dRows, packConv2d } from './conv2d-core.js';
 import { DEFAULT_WINOGRAD, PackedWinograd, WinogradVariantName, packWinograd, winogradConvF32 } from './conv2d-winograd.js';
 
@@ -41,34 +42,44 @@ export function packConv2dF32(
   return { ...shape, winograd: packWinograd(weight, bias, outChannels, inChannels, kernelSize, method) };
 }
 
+/**
+ * With a window (tiled inference, see ConvWindow), only window.output is computed, from the
+ * input inside window.input (zero outside it); the rest of the output is left as it was or
+ * written with finite values that nothing should read.
+ */
 export function conv2dF32(
   input: Tensor<Float32Array>,
   conv: PackedConv2dF32,
   output: Tensor<Float32Array>,
   relu: boolean,
+  window?: ConvWindow,
 ): void {
   checkConvCall(input, conv, output);
   const { height, width } = input;
+  if (window) {
+    checkRegion('conv2d input window', window.input, height, width);
+    checkRegion('conv2d output window', window.output, height, width);
+  }
   const plane = height * width;
   const dst = output.data;
-  const store: RowEpilogue = (acc, stride, co0, lanes, y) => {
+  const store: RowEpilogue = (acc, stride, co0, lanes, y, x0, x1) => {
     for (let lane = 0; lane < lanes; lane++) {
       const o = (co0 + lane) * plane + y * width;
       const a = lane * stride;
       if (relu) {
         // max(v, 0) as (v + |v|) / 2: exact, and without the branch on the sign that a compare
         // would compile to (conv outputs change sign at random, so it would mispredict)
-        for (let x = 0; x < width; x++) {
+        for (let x = x0; x < x1; x++) {
           const v = acc[a + x];
           dst[o + x] = (v + Math.abs(v)) * 0.5;
         }
       } else {
-        for (let x = 0; x < width; x++) dst[o + x] = acc[a + x];
+        for (let x = x0; x < x1; x++) dst[o + x] = acc[a + x];
       }
     }
   };
-  if (conv.winograd) winogradConvF32(input, conv.winograd, output, relu);
-  else if (conv.direct?.kernelSize === 1) conv1x1F32(input, conv.direct, output, relu);
-  else if (conv.direct) conv2dRows(input, conv.direct, store);
+  if (conv.winograd) winogradConvF32(input, conv.winograd, output, relu, undefined, window);
+  else if (conv.direct?.kernelSize === 1) conv1x1F32(input, conv.direct, output, relu, window?.output);
+  else if (conv.direct) conv2dRows(input, conv.direct, store, window);
   else throw new Error('internal: PackedConv2dF32 has neither a direct nor a Winograd packing');
 }

@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
+import { ConvWindow, wholeRegion } from '../tensor/region.js';
 import { CONV_BLOCK_CHANNELS, RowEpilogue } from './conv2d-core.js';
 import { checkConvShapes } from './conv2d-reference.js';
 import {
@@ -217,17 +218,19 @@ function grow(buffer: Float64Array, size: number): Float64Array {
  * The conv's float64 output rows, handed to `epilogue` (RowEpilogue: 4 output channels of one
  * row at a time) once a row of tiles is done: the output transforms fill a strip of m whole-width
  * rows of every channel. The int8 path requantizes from it; fp32 stores directly instead
- * (winogradConvF32).
+ * (winogradConvF32). With a window, only the rows and columns of window.output reach the
+ * epilogue (see winogradTileRows).
  */
 export function winogradRows(
   input: Tensor<Float32Array | Int8Array | Uint8Array>,
   conv: PackedWinograd,
   epilogue: RowEpilogue,
   chunk: number = winogradChunk(conv),
+  window?: ConvWindow,
 ): void {
   const { m } = conv.variant.matrices;
   const { outputTransform } = conv.variant;
-  const { height, width } = input;
+  const { width } = input;
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
   const cout4 = blocks * CONV_BLOCK_CHANNELS;
   const stride = Math.ceil(width / m) * m;
@@ -235,20 +238,23 @@ export function winogradRows(
   scratchStrip = grow(scratchStrip, m * rowStride);
   const strip = scratchStrip;
   const bias = conv.bias;
+  const out = (window ?? wholeTensorWindow(input)).output;
+  const tiles = tileRange(out, m);
   winogradTileRows(input, conv, chunk, (ty, tx0, n, M, mOff, mStride) => {
     for (let co = 0; co < conv.outChannels; co++) {
       outputTransforms(outputTransform, M, mOff + co * chunk, mStride, bias[co], strip, co * stride + tx0 * m, m, rowStride, n);
     }
-    if (tx0 + n < Math.ceil(width / m)) return; // the strip's rows are complete after the last chunk
-    const rows = Math.min(m, height - ty * m);
-    for (let row = 0; row < rows; row++) {
+    if (tx0 + n < tiles.tx1) return; // the strip's rows are complete after the last chunk
+    const firstRow = Math.max(out.y0, ty * m);
+    const endRow = Math.min(out.y1, ty * m + m);
+    for (let y = firstRow; y < endRow; y++) {
       for (let block = 0; block < blocks; block++) {
         const co0 = block * CONV_BLOCK_CHANNELS;
         const lanes = Math.min(CONV_BLOCK_CHANNELS, conv.outChannels - co0);
-        epilogue(strip.subarray(row * rowStride + co0 * stride), stride, co0, lanes, ty * m + row);
+        epilogue(strip.subarray((y - ty * m) * rowStride + co0 * stride), stride, co0, lanes, y, out.x0, out.x1);
       }
     }
-  });
+  }, window);
 }
 
 /**
@@ -263,6 +269,7 @@ export function winogradConvF32(
   output: Tensor<Float32Array>,
   relu: boolean,
   chunk: number = winogradChunk(conv),
+  window?: ConvWindow,
 ): void {
   const { m } = conv.variant.matrices;
   const { outputTransform, outputTransformToF32 } = conv.variant;
@@ -288,7 +295,7 @@ export function winogradConvF32(
         storeEdgeTile(edge, m, out, co * plane + y0 * width + x0, width, rows, Math.min(m, width - x0), lo, hi);
       }
     }
-  });
+  }, window);
 }
 
 let scratchEdgeTile: Float64Array = new Float64Array(0);
@@ -321,17 +328,32 @@ function outputTransformsToF32(
   for (let t = 0; t < n; t++) transform(M, mBase + t, mStride, bias, lo, hi, out, dstBase + t * m, width);
 }
 
+function wholeTensorWindow(input: Tensor<Float32Array | Int8Array | Uint8Array>): ConvWindow {
+  const whole = wholeRegion(input.height, input.width);
+  return { input: whole, output: whole };
+}
+
+/** The m x m output tiles (rows ty0..ty1-1, columns tx0..tx1-1 of the grid from the tensor's corner) that cover `output`. */
+function tileRange(output: ConvWindow['output'], m: number): { ty0: number; ty1: number; tx0: number; tx1: number } {
+  return { ty0: Math.floor(output.y0 / m), ty1: Math.ceil(output.y1 / m), tx0: Math.floor(output.x0 / m), tx1: Math.ceil(output.x1 / m) };
+}
+
 /**
  * What winogradRows and winogradConvF32 share: for each row of tiles, the input strip, then per
  * chunk of tiles the input transforms and the a^2 products; `finishChunk` receives M for tiles
  * tx0 .. tx0 + n - 1 of tile row ty (M[xi][co][t] at mOff + xi * mStride + co * chunk + t),
  * valid until it returns.
+ *
+ * With a window, only the tiles that cover window.output are computed (the tile grid stays
+ * anchored at the tensor's corner, so a tile computes the same sums whatever the window), and
+ * the input outside window.input reads as zero, like the padding.
  */
 export function winogradTileRows(
   input: Tensor<Float32Array | Int8Array | Uint8Array>,
   conv: PackedWinograd,
   chunk: number,
   finishChunk: (ty: number, tx0: number, n: number, M: Float64Array, mOff: number, mStride: number) => void,
+  window: ConvWindow = wholeTensorWindow(input),
 ): void {
   if (!(Number.isInteger(chunk) && chunk >= PRODUCT_TILES && chunk % PRODUCT_TILES === 0)) {
     throw new RangeError(`Winograd conv: chunk must be a positive multiple of ${PRODUCT_TILES}, got ${chunk}`);
@@ -343,8 +365,9 @@ export function winogradTileRows(
   const a2 = alpha * alpha;
   const pad = (r - 1) / 2;
   const tilesX = Math.ceil(width / m);
-  const tilesY = Math.ceil(height / m);
   const paddedWidth = tilesX * m + r - 1;
+  const { ty0, ty1, tx0: firstTile, tx1: endTile } = tileRange(window.output, m);
+  const { y0: vy0, y1: vy1, x0: vx0, x1: vx1 } = window.input;
   // The alpha padded input rows one row of tiles reads, per channel, refilled for each row of
   // tiles (stripRows): about 1 MB, where a padded copy of the whole input was up to 34 MB of
   // float64 on a 270x480 frame, memory a cold process must fault in page by page.
@@ -370,18 +393,18 @@ export function winogradTileRows(
   // Consecutive rows of tiles overlap by alpha - m input rows (r - 1): those move up within the
   // strip (a memmove) and only the m new rows are converted from the input.
   const kept = alpha - m;
-  for (let ty = 0; ty < tilesY; ty++) {
+  for (let ty = ty0; ty < ty1; ty++) {
     for (let ci = 0; ci < cin; ci++) {
       const base = ci * stripPlane;
-      if (ty === 0) {
-        stripRows(input.data, ci, height, width, -pad, alpha, pad, paddedWidth, src, base);
+      if (ty === ty0) {
+        stripRows(input.data, ci, height, width, ty * m - pad, alpha, pad, paddedWidth, src, base, vy0, vy1, vx0, vx1);
       } else {
         src.copyWithin(base, base + m * paddedWidth, base + stripPlane);
-        stripRows(input.data, ci, height, width, ty * m - pad + kept, m, pad, paddedWidth, src, base + kept * paddedWidth);
+        stripRows(input.data, ci, height, width, ty * m - pad + kept, m, pad, paddedWidth, src, base + kept * paddedWidth, vy0, vy1, vx0, vx1);
       }
     }
-    for (let tx0 = 0; tx0 < tilesX; tx0 += chunk) {
-      const n = Math.min(chunk, tilesX - tx0);
+    for (let tx0 = firstTile; tx0 < endTile; tx0 += chunk) {
+      const n = Math.min(chunk, endTile - tx0);
       // Tiles n..chunk-1 of V keep whatever an earlier chunk left there (finite numbers): the
       // 3-wide products compute them and nobody reads the result.
       for (let ci = 0; ci < cin; ci++) inputTransforms(inputTransform, src, ci * stripPlane + tx0 * m, m, paddedWidth, arena, vOff + ci * chunk, vStride, n);
@@ -490,8 +513,10 @@ function winogradProducts(
 /**
  * Rows y0 .. y0 + rows - 1 of channel ci, zero-padded: `pad` zeros on the left, zeros after the
  * image's width up to paddedWidth, rows outside the image all zeros; into dst[base..] at row
- * stride paddedWidth. Its own small function, called thousands of times per conv, so V8
- * optimizes it early in a cold process.
+ * stride paddedWidth. Only the input's rows vy0..vy1-1 and columns vx0..vx1-1 are read (a
+ * ConvWindow's input region: the whole tensor unless a window says otherwise); the rest reads
+ * as zero, as the padding does. Its own small function, called thousands of times per conv, so
+ * V8 optimizes it early in a cold process.
  */
 function stripRows(
   data: Float32Array | Int8Array | Uint8Array,
@@ -504,20 +529,24 @@ function stripRows(
   paddedWidth: number,
   dst: Float64Array,
   base: number,
+  vy0: number,
+  vy1: number,
+  vx0: number,
+  vx1: number,
 ): void {
   for (let j = 0; j < rows; j++) {
     const y = y0 + j;
     const o = base + j * paddedWidth;
-    if (y < 0 || y >= height) {
+    if (y < vy0 || y >= vy1) {
       dst.fill(0, o, o + paddedWidth);
       continue;
     }
-    for (let x = 0; x < pad; x++) dst[o + x] = 0;
     const from = (ci * height + y) * width;
     const to = o + pad;
+    dst.fill(0, o, to + vx0);
     // `| 0`: wrap-around index adds, no overflow checks (as in winogradProducts)
-    for (let x = 0; x < width; x = (x + 1) | 0) dst[(to + x) | 0] = data[(from + x) | 0];
-    dst.fill(0, to + width, o + paddedWidth);
+    for (let x = vx0; x < vx1; x = (x + 1) | 0) dst[(to + x) | 0] = data[(from + x) | 0];
+    dst.fill(0, to + vx1, o + paddedWidth);
   }
 }
 

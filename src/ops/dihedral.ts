@@ -1,4 +1,5 @@
 import { Tensor, TypedBuffer } from '../tensor/tensor.js';
+import { Region } from '../tensor/region.js';
 
 /**
  * The 8 symmetries of the square (the dihedral group D4) acting on every plane of a CHW tensor:
@@ -16,6 +17,18 @@ export function dihedral<B extends TypedBuffer>(t: Tensor<B>, k: number): Tensor
 /** The inverse of transform k: undoDihedral(dihedral(t, k), k) equals t. */
 export function undoDihedral<B extends TypedBuffer>(t: Tensor<B>, k: number): Tensor<B> {
   return permute(t, k, true);
+}
+
+/** Where the pixels of `region` of a height x width tensor land under transform k. */
+export function dihedralRegion(region: Region, k: number, height: number, width: number): Region {
+  if (!Number.isInteger(k) || k < 0 || k >= DIHEDRAL_COUNT) throw new RangeError(`dihedral transform must be 0..7, got ${k}`);
+  const transpose = (k & 4) !== 0;
+  let { y0, y1, x0, x1 } = transpose ? { y0: region.x0, y1: region.x1, x0: region.y0, x1: region.y1 } : region;
+  const frameHeight = transpose ? width : height;
+  const frameWidth = transpose ? height : width;
+  if (k & 1) [x0, x1] = [frameWidth - x1, frameWidth - x0];
+  if (k & 2) [y0, y1] = [frameHeight - y1, frameHeight - y0];
+  return { y0, y1, x0, x1 };
 }
 
 function permute<B extends TypedBuffer>(t: Tensor<B>, k: number, inverse: boolean): Tensor<B> {

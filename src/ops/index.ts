@@ -17,4 +17,4 @@ export {
   concatChannelsReference,
 } from './elementwise.js';
 export { meanShift } from './mean-shift.js';
-export { dihedral, undoDihedral, DIHEDRAL_COUNT } from './dihedral.js';
+export { dihedral, undoDihedral, dihedralRegion, DIHEDRAL_COUNT } from './dihedral.js';

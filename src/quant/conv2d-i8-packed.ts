@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import { CONV_BLOCK_CHANNELS, PackedConv2d, RowEpilogue, conv2dRows } from '../ops/conv2d-core.js';
+import { ConvWindow } from '../tensor/region.js';
 import { checkConvShapes } from '../ops/conv2d-reference.js';
 
 /**
@@ -60,11 +61,11 @@ export function packConv2dI8Pairs(
 }
 
 /** Runs the paired conv; `epilogue` receives unpacked rows of up to 8 real channels. */
-export function conv2dRowsPairs(input: Tensor<Int8Array | Uint8Array>, conv: PairedConv2d, epilogue: RowEpilogue): void {
+export function conv2dRowsPairs(input: Tensor<Int8Array | Uint8Array>, conv: PairedConv2d, epilogue: RowEpilogue, window?: ConvWindow): void {
   const scale = 2 ** conv.shift;
   const inverse = 2 ** -conv.shift;
   let unpacked = new Float64Array(0);
-  conv2dRows(input, conv.packed, (acc, stride, slot0, _slots, y) => {
+  conv2dRows(input, conv.packed, (acc, stride, slot0, _slots, y, x0, x1) => {
     if (unpacked.length !== PAIRED_BLOCK_CHANNELS * stride) unpacked = new Float64Array(PAIRED_BLOCK_CHANNELS * stride);
     const co0 = (slot0 / CONV_BLOCK_CHANNELS) * PAIRED_BLOCK_CHANNELS;
     const lanes = Math.min(PAIRED_BLOCK_CHANNELS, conv.outChannels - co0);
@@ -72,13 +73,13 @@ export function conv2dRowsPairs(input: Tensor<Int8Array | Uint8Array>, conv: Pai
     // Math.floor(x + 0.5) rather than Math.round, which V8 compiles to a data-dependent branch
     // (see requantizeRow); x + 0.5 is exact here (|x| < 2^27).
     for (let slot = 0; slot < CONV_BLOCK_CHANNELS; slot++) {
-      for (let x = 0; x < input.width; x++) {
+      for (let x = x0; x < x1; x++) {
         const v = acc[slot * stride + x];
         const high = Math.floor(v * inverse + 0.5);
         unpacked[slot * stride + x] = v - high * scale;
         unpacked[(slot + CONV_BLOCK_CHANNELS) * stride + x] = high;
       }
     }
-    epilogue(unpacked, stride, co0, lanes, y);
-  });
+    epilogue(unpacked, stride, co0, lanes, y, x0, x1);
+  }, window);
 }

@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
+import { ConvWindow, checkRegion } from '../tensor/region.js';
 import { PackedConv2d, RowEpilogue, checkConvCall, conv2dRows } from '../ops/conv2d-core.js';
 import { PackedWinograd, winogradRows } from '../ops/conv2d-winograd.js';
 import { PairedConv2d, conv2dRowsPairs } from './conv2d-i8-packed.js';
@@ -38,8 +39,14 @@ export interface QuantizedConv2d {
 
 type IntTensor = Tensor<Int8Array> | Tensor<Uint8Array>;
 
-export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTensor): void {
+/**
+ * With a window (tiled inference, see ConvWindow), only window.output is computed, from the
+ * input inside window.input; the rest of the output is left as it was or written with bytes
+ * nothing should read. The plane-summing 1x1 (the mean shifts) always computes everything.
+ */
+export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTensor, window?: ConvWindow): void {
   checkConvCall(input, conv.packed, output);
+  checkWindow(input, window);
   if (conv.fewChannels) {
     conv1x1FewChannelsI8(input, conv.fewChannels, conv.requantize, output);
     return;
@@ -48,16 +55,22 @@ export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTen
   const plane = height * width;
   const dst = output.data;
   const plan = conv.requantize;
-  const rowEpilogue = (round: boolean): RowEpilogue => (acc, stride, co0, lanes, y) => {
+  const rowEpilogue = (round: boolean): RowEpilogue => (acc, stride, co0, lanes, y, x0, x1) => {
     for (let lane = 0; lane < lanes; lane++) {
       const co = co0 + lane;
-      requantizeRow(acc, lane * stride, width, plan, co, dst, co * plane + y * width, round);
+      requantizeRow(acc, lane * stride + x0, x1 - x0, plan, co, dst, co * plane + y * width + x0, round);
     }
   };
   // Winograd accumulators are the exact integers to within its error bound: round them.
-  if (conv.winograd) winogradRows(input, conv.winograd, rowEpilogue(true));
-  else if (conv.pairs) conv2dRowsPairs(input, conv.pairs, rowEpilogue(false));
-  else conv2dRows(input, conv.packed, rowEpilogue(false));
+  if (conv.winograd) winogradRows(input, conv.winograd, rowEpilogue(true), undefined, window);
+  else if (conv.pairs) conv2dRowsPairs(input, conv.pairs, rowEpilogue(false), window);
+  else conv2dRows(input, conv.packed, rowEpilogue(false), window);
+}
+
+function checkWindow(input: IntTensor, window: ConvWindow | undefined): void {
+  if (!window) return;
+  checkRegion('conv2d input window', window.input, input.height, input.width);
+  checkRegion('conv2d output window', window.output, input.height, input.width);
 }
 
 let shuffleRow = new Int8Array(0);
@@ -69,7 +82,7 @@ let shuffleRow = new Int8Array(0);
  * conv2dI8 followed by pixelShuffle). Saves the shuffle's pass over the upsampled tensor and
  * the LR tensor itself (64 channels on the frame: 8.3 MB written, then read back).
  */
-export function conv2dI8PixelShuffle(input: IntTensor, conv: QuantizedConv2d, factor: number, output: Tensor<Int8Array>): void {
+export function conv2dI8PixelShuffle(input: IntTensor, conv: QuantizedConv2d, factor: number, output: Tensor<Int8Array>, window?: ConvWindow): void {
   const f = factor;
   const { height, width } = input;
   const [c, h, w] = pixelShuffleShape(conv.packed.outChannels, height, width, f);
@@ -79,9 +92,10 @@ export function conv2dI8PixelShuffle(input: IntTensor, conv: QuantizedConv2d, fa
   if (output.channels !== c || output.height !== h || output.width !== w) {
     throw new RangeError(`conv2dI8PixelShuffle: output is ${output.shape.join('x')}, expected ${c}x${h}x${w}`);
   }
+  checkWindow(input, window);
   if (conv.fewChannels) {
     const expanded = new Tensor(conv.packed.outChannels, height, width, new Int8Array(conv.packed.outChannels * height * width));
-    conv2dI8(input, conv, expanded);
+    conv2dI8(input, conv, expanded, window);
     pixelShuffle(expanded, f, output);
     return;
   }
@@ -91,19 +105,19 @@ export function conv2dI8PixelShuffle(input: IntTensor, conv: QuantizedConv2d, fa
   const plan = conv.requantize;
   const f2 = f * f;
   const outPlane = h * w;
-  const rowEpilogue = (round: boolean): RowEpilogue => (acc, stride, co0, lanes, y) => {
+  const rowEpilogue = (round: boolean): RowEpilogue => (acc, stride, co0, lanes, y, x0, x1) => {
     for (let lane = 0; lane < lanes; lane++) {
       const co = co0 + lane;
-      requantizeRow(acc, lane * stride, width, plan, co, row, 0, round);
+      requantizeRow(acc, lane * stride + x0, x1 - x0, plan, co, row, 0, round);
       const oc = Math.floor(co / f2);
       const phase = co - oc * f2;
       const dy = Math.floor(phase / f);
-      scatterRow(row, width, dst, oc * outPlane + (y * f + dy) * w + (phase - dy * f), f);
+      scatterRow(row, x1 - x0, dst, oc * outPlane + (y * f + dy) * w + x0 * f + (phase - dy * f), f);
     }
   };
-  if (conv.winograd) winogradRows(input, conv.winograd, rowEpilogue(true));
-  else if (conv.pairs) conv2dRowsPairs(input, conv.pairs, rowEpilogue(false));
-  else conv2dRows(input, conv.packed, rowEpilogue(false));
+  if (conv.winograd) winogradRows(input, conv.winograd, rowEpilogue(true), undefined, window);
+  else if (conv.pairs) conv2dRowsPairs(input, conv.pairs, rowEpilogue(false), window);
+  else conv2dRows(input, conv.packed, rowEpilogue(false), window);
 }
 
 function scatterRow(row: Int8Array, width: number, dst: Int8Array, base: number, step: number): void {

@@ -3,6 +3,8 @@ import { scratchI8 } from '../tensor/scratch.js';
 import { addI8 } from './add-i8.js';
 import { QuantizedConv2d, conv2dI8, conv2dI8PixelShuffle } from './conv2d-i8.js';
 import { Int8Model } from './int8-model.js';
+import { Region } from '../tensor/region.js';
+import { planLayerWindows } from '../msrn/layer-windows.js';
 
 export type Int8Observer = (name: string, tensor: Tensor<Int8Array> | Tensor<Uint8Array>) => void;
 
@@ -16,12 +18,17 @@ export type Int8Observer = (name: string, tensor: Tensor<Int8Array> | Tensor<Uin
  * tail.2.<i> (after its PixelShuffle), tail.3, output.
  * Like forwardF32's, an observed tensor is only valid during the call: the intermediates live in
  * per-thread scratch slots (tensor/scratch.ts) that later layers and calls reuse; the output is fresh.
+ *
+ * `core`, for a tile: as in forwardF32, each layer is computed only where later layers need it;
+ * the output is exact inside the core (scaled), bytes nothing should use elsewhere. Ignored
+ * with an observer.
  */
-export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, observe?: Int8Observer): Tensor<Uint8Array> {
+export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, observe?: Int8Observer, core?: Region): Tensor<Uint8Array> {
   const { nFeats: n, nBlocks } = model.config;
   if (image.channels !== 3) throw new RangeError(`MSRN expects 3 input channels, got ${image.channels}`);
   const { height, width } = image;
   const conv = (name: string): QuantizedConv2d => model.convs.get(name)!;
+  const windows = core && !observe ? planLayerWindows(model.config, height, width, core, false) : undefined;
 
   const pixels = new Tensor(3, height, width, new Uint8Array(image.data.length));
   for (let i = 0; i < image.data.length; i++) {
@@ -38,7 +45,7 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
 
   const features = scratchI8('i8.features', n * (nBlocks + 1), height, width);
   const headOut = features.channelSlice(nBlocks * n, n);
-  conv2dI8(input, conv('head.0'), headOut);
+  conv2dI8(input, conv('head.0'), headOut, windows?.head);
   observe?.('head', headOut);
 
   const first = scratchI8('i8.cat1', 2 * n, height, width);
@@ -47,13 +54,14 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
   let blockInput = headOut;
   for (let b = 0; b < nBlocks; b++) {
     const body = `body.${b}`;
-    conv2dI8(blockInput, conv(`${body}.conv_3_1`), first.channelSlice(0, n));
-    conv2dI8(blockInput, conv(`${body}.conv_5_1`), first.channelSlice(n, n));
+    const w = windows?.blocks[b];
+    conv2dI8(blockInput, conv(`${body}.conv_3_1`), first.channelSlice(0, n), w?.first);
+    conv2dI8(blockInput, conv(`${body}.conv_5_1`), first.channelSlice(n, n), w?.first);
     observe?.(`${body}.cat1`, first);
-    conv2dI8(first, conv(`${body}.conv_3_2`), second.channelSlice(0, 2 * n));
-    conv2dI8(first, conv(`${body}.conv_5_2`), second.channelSlice(2 * n, 2 * n));
+    conv2dI8(first, conv(`${body}.conv_3_2`), second.channelSlice(0, 2 * n), w?.second);
+    conv2dI8(first, conv(`${body}.conv_5_2`), second.channelSlice(2 * n, 2 * n), w?.second);
     observe?.(`${body}.cat2`, second);
-    conv2dI8(second, conv(`${body}.confusion`), confusion);
+    conv2dI8(second, conv(`${body}.confusion`), confusion, w && { input: w.output, output: w.output });
     observe?.(`${body}.confusion`, confusion);
     const blockOut = features.channelSlice(b * n, n);
     addI8(confusion, blockInput, model.adds.get(`${body}.add`)!, blockOut);
@@ -62,22 +70,22 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
   }
 
   const fused = scratchI8('i8.tail.0', n, height, width);
-  conv2dI8(features, conv('tail.0'), fused);
+  conv2dI8(features, conv('tail.0'), fused, windows && { input: windows.fusion, output: windows.fusion });
   observe?.('tail.0', fused);
   let current = scratchI8('i8.tail.1', n, height, width);
-  conv2dI8(fused, conv('tail.1'), current);
+  conv2dI8(fused, conv('tail.1'), current, windows?.tail1);
   observe?.('tail.1', current);
 
   for (const [i, stage] of model.upsampler.entries()) {
     const f = stage.factor;
     const shuffled = scratchI8(`i8.up.${i}.shuffle`, n, current.height * f, current.width * f);
-    conv2dI8PixelShuffle(current, conv(stage.prefix), f, shuffled); // the conv, then PixelShuffle(f)
+    conv2dI8PixelShuffle(current, conv(stage.prefix), f, shuffled, windows?.upsampler[i]); // the conv, then PixelShuffle(f)
     observe?.(stage.prefix, shuffled);
     current = shuffled;
   }
 
   const last = scratchI8('i8.tail.3', 3, current.height, current.width);
-  conv2dI8(current, conv('tail.3'), last);
+  conv2dI8(current, conv('tail.3'), last, windows?.last);
   observe?.('tail.3', last);
   const output = zerosU8(3, current.height, current.width);
   conv2dI8(last, conv('add_mean'), output);

@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
-import { DIHEDRAL_COUNT, dihedral, undoDihedral } from '../ops/dihedral.js';
+import { Region } from '../tensor/region.js';
+import { DIHEDRAL_COUNT, dihedral, dihedralRegion, undoDihedral } from '../ops/dihedral.js';
 import { BlobFormatError } from '../msrn/container.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
 import { MsrnConfig } from '../msrn/config.js';
@@ -72,13 +73,15 @@ function readInt8BlobFor(bytes: Uint8Array): Int8ModelData {
  * (3, H, W) image, values 0..255 -> (3, sH, sW) on the same 0..255 scale: float for fp32
  * (unrounded), 8-bit for int8. A model trained with another rgb_range (e.g. 1) gets its inputs
  * and outputs rescaled here; int8 models are always 0..255 (quantizeModel requires it).
+ * `core`: for a tile, the input pixels whose output is kept (see forwardF32); the output is
+ * only meaningful there.
  */
-export function forwardModel(loaded: LoadedModel, input: Tensor<Float32Array>): Tensor<Float32Array | Uint8Array> {
-  if (loaded.precision === 'int8') return forwardInt8(loaded.model, input);
+export function forwardModel(loaded: LoadedModel, input: Tensor<Float32Array>, core?: Region): Tensor<Float32Array | Uint8Array> {
+  if (loaded.precision === 'int8') return forwardInt8(loaded.model, input, undefined, core);
   const range = loaded.model.config.rgbRange;
-  if (range === 255) return forwardF32(loaded.model, input);
+  if (range === 255) return forwardF32(loaded.model, input, undefined, core);
   const scaled = new Tensor(input.channels, input.height, input.width, input.data.map((v) => (v * range) / 255));
-  const output = forwardF32(loaded.model, scaled);
+  const output = forwardF32(loaded.model, scaled, undefined, core);
   for (let i = 0; i < output.data.length; i++) output.data[i] = (output.data[i] * 255) / range;
   return output;
 }
@@ -88,11 +91,12 @@ export function forwardModel(loaded: LoadedModel, input: Tensor<Float32Array>): 
  * transposes of the input, each output transformed back, the 8 averaged in float and never
  * rounded in between. 8x the work of forwardModel; the same 0..255 scale, always float.
  */
-export function forwardModelEnsemble(loaded: LoadedModel, input: Tensor<Float32Array>): Tensor<Float32Array> {
+export function forwardModelEnsemble(loaded: LoadedModel, input: Tensor<Float32Array>, core?: Region): Tensor<Float32Array> {
   let sum: Float64Array | undefined;
   let output: Tensor<Float32Array | Uint8Array> | undefined;
   for (let k = 0; k < DIHEDRAL_COUNT; k++) {
-    output = undoDihedral(forwardModel(loaded, dihedral(input, k)), k);
+    const coreK = core && dihedralRegion(core, k, input.height, input.width);
+    output = undoDihedral(forwardModel(loaded, dihedral(input, k), coreK), k);
     sum ??= new Float64Array(output.data.length);
     for (let i = 0; i < sum.length; i++) sum[i] += output.data[i];
   }

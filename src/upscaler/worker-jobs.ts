@@ -11,7 +11,7 @@
  * output.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { Tile, tileCore } from '../msrn/tiling.js';
+import { Tile, tileCore, tileCoreRegion } from '../msrn/tiling.js';
 import { CalibrationMethod, MaxCalibrator } from '../quant/calibrate.js';
 import { LoadedModel, Precision, decodeModel, forwardModel, forwardModelEnsemble } from './model-runner.js';
 
@@ -51,7 +51,9 @@ export type WorkerReply =
 /** The core of a tile's output (its halo dropped), from the tile's halo region of the image. */
 export function runTile(loaded: LoadedModel, tile: Tile, input: Float32Array, ensemble: boolean): Float32Array | Uint8Array {
   const region = new Tensor(3, tile.haloHeight, tile.haloWidth, input);
-  const output = ensemble ? forwardModelEnsemble(loaded, region) : forwardModel(loaded, region);
+  // the core within the haloed input: each layer is computed only where the core's output needs it
+  const core = tileCoreRegion(tile);
+  const output = ensemble ? forwardModelEnsemble(loaded, region, core) : forwardModel(loaded, region, core);
   return tileCore(output, tile, loaded.model.config.scale).data;
 }
 

@@ -4,6 +4,7 @@ import { forwardF32 } from '../../src/msrn/forward-f32.js';
 import { buildModelF32 } from '../../src/msrn/model-f32.js';
 import { forwardTiled, planTiles } from '../../src/msrn/tiling.js';
 import { readWeightBlob, writeWeightBlob } from '../../src/msrn/weights-blob.js';
+import { releaseScratch } from '../../src/tensor/scratch.js';
 import { MaxCalibrator, buildInt8Model, forwardInt8, quantizeModel } from '../../src/quant/index.js';
 import { fixtureStateDict } from '../helpers/fixture-weights.js';
 import { maxAbsError, rng, syntheticImage } from '../helpers/random.js';
@@ -68,6 +69,11 @@ describe('tiled inference equals whole-image inference (int8 bit for bit, fp32 t
         expect(maxAbsError(tiled.data, wholeF32.data)).toBeLessThan(FP32_TILE_TOLERANCE);
         expect(forwardTiled((t) => forwardInt8(int8, t), image, config.scale, tileSize, halo).data).toEqual(wholeI8.data);
       });
+      it(`x${config.scale}, n_feats ${config.nFeats}, tile ${tileSize}: each layer only where the core needs it`, () => {
+        const tiled = forwardTiled((t, core) => forwardF32(fp32, t, undefined, core), image, config.scale, tileSize, halo);
+        expect(maxAbsError(tiled.data, wholeF32.data)).toBeLessThan(FP32_TILE_TOLERANCE);
+        expect(forwardTiled((t, core) => forwardInt8(int8, t, undefined, core), image, config.scale, tileSize, halo).data).toEqual(wholeI8.data);
+      });
     }
   }
 
@@ -79,6 +85,27 @@ describe('tiled inference equals whole-image inference (int8 bit for bit, fp32 t
       FP32_TILE_TOLERANCE,
     );
     expect(forwardTiled((t) => forwardInt8(int8, t), image, 2, 1, halo).data).toEqual(forwardInt8(int8, image).data);
+    const windowed = forwardTiled((t, core) => forwardF32(fp32, t, undefined, core), image, 2, 1, halo);
+    expect(maxAbsError(windowed.data, forwardF32(fp32, image).data)).toBeLessThan(FP32_TILE_TOLERANCE);
+    expect(forwardTiled((t, core) => forwardInt8(int8, t, undefined, core), image, 2, 1, halo).data).toEqual(forwardInt8(int8, image).data);
+  });
+
+  it('with the core given, a tile\'s bytes do not depend on what earlier runs left in the scratch tensors', () => {
+    const { fp32, int8 } = models(DEFAULT_CONFIG);
+    const image = syntheticImage(36, 40, random);
+    const other = syntheticImage(36, 40, random);
+    const halo = receptiveFieldRadius(DEFAULT_CONFIG);
+    const run = () => ({
+      fp32: forwardTiled((t, core) => forwardF32(fp32, t, undefined, core), image, 2, 12, halo).data,
+      int8: forwardTiled((t, core) => forwardInt8(int8, t, undefined, core), image, 2, 12, halo).data,
+    });
+    releaseScratch();
+    const fresh = run(); // zeroed scratch
+    forwardF32(fp32, other);
+    forwardInt8(int8, other); // the scratch now holds another image's activations
+    const reused = run();
+    expect(reused.fp32).toEqual(fresh.fp32);
+    expect(reused.int8).toEqual(fresh.int8);
   });
 
   it('needs the halo: one pixel less than the receptive field changes the output', () => {
