@@ -134,13 +134,17 @@ function addScaledKernels(weight: Float64Array, oc: number, up: Float32Array, uc
  * correction is still made on the whole tensor's border ring, which is the image's where a tile
  * meets it and lies outside the kept core elsewhere.
  */
-export function runFusedTailF32(input: Tensor<Float32Array>, tail: FusedTailF32, window?: ConvWindow): Tensor<Float32Array> {
+export function runFusedTailF32(
+  input: Tensor<Float32Array>,
+  tail: FusedTailF32,
+  window?: ConvWindow,
+  output: Tensor<Float32Array> = zerosF32(tail.colors, input.height * tail.factor, input.width * tail.factor),
+): Tensor<Float32Array> {
   const f = tail.factor;
   const { height, width } = input;
   const phases = scratchF32('f32.tail.phases', tail.colors * f * f, height, width);
   conv2dF32(input, tail.conv, phases, false, window);
-  const output = zerosF32(tail.colors, height * f, width * f);
-  pixelShuffle(phases, f, output);
+  pixelShuffle(phases, f, output); // writes every element: `output` may hold anything before
   correctBorder(input, tail, output);
   return output;
 }

@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Region } from '../tensor/region.js';
+import { scratchF32 } from '../tensor/scratch.js';
 import { DIHEDRAL_COUNT, dihedral, dihedralRegion, undoDihedral } from '../ops/dihedral.js';
 import { BlobFormatError } from '../msrn/container.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
@@ -74,14 +75,21 @@ function readInt8BlobFor(bytes: Uint8Array): Int8ModelData {
  * (unrounded), 8-bit for int8. A model trained with another rgb_range (e.g. 1) gets its inputs
  * and outputs rescaled here; int8 models are always 0..255 (quantizeModel requires it).
  * `core`: for a tile, the input pixels whose output is kept (see forwardF32); the output is
- * only meaningful there.
+ * only meaningful there. `reuseOutput`: fp32 writes its output into this thread's scratch slot
+ * (valid until the next call) instead of fresh memory; int8's 8-bit output is always fresh.
  */
-export function forwardModel(loaded: LoadedModel, input: Tensor<Float32Array>, core?: Region): Tensor<Float32Array | Uint8Array> {
+export function forwardModel(
+  loaded: LoadedModel,
+  input: Tensor<Float32Array>,
+  core?: Region,
+  reuseOutput = false,
+): Tensor<Float32Array | Uint8Array> {
   if (loaded.precision === 'int8') return forwardInt8(loaded.model, input, undefined, core);
-  const range = loaded.model.config.rgbRange;
-  if (range === 255) return forwardF32(loaded.model, input, undefined, core);
+  const { rgbRange: range, scale, nColors } = loaded.model.config;
+  const into = reuseOutput ? scratchF32('forwardModel.output', nColors, input.height * scale, input.width * scale) : undefined;
+  if (range === 255) return forwardF32(loaded.model, input, undefined, core, into);
   const scaled = new Tensor(input.channels, input.height, input.width, input.data.map((v) => (v * range) / 255));
-  const output = forwardF32(loaded.model, scaled, undefined, core);
+  const output = forwardF32(loaded.model, scaled, undefined, core, into);
   for (let i = 0; i < output.data.length; i++) output.data[i] = (output.data[i] * 255) / range;
   return output;
 }

@@ -53,7 +53,8 @@ export function runTile(loaded: LoadedModel, tile: Tile, input: Float32Array, en
   const region = new Tensor(3, tile.haloHeight, tile.haloWidth, input);
   // the core within the haloed input: each layer is computed only where the core's output needs it
   const core = tileCoreRegion(tile);
-  const output = ensemble ? forwardModelEnsemble(loaded, region, core) : forwardModel(loaded, region, core);
+  // the whole tile's output goes to a reused slot (only its core is copied out, fresh, for the reply)
+  const output = ensemble ? forwardModelEnsemble(loaded, region, core) : forwardModel(loaded, region, core, true);
   return tileCore(output, tile, loaded.model.config.scale).data;
 }
 

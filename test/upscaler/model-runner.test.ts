@@ -4,6 +4,8 @@ import { readWeightBlob, writeWeightBlob } from '../../src/msrn/weights-blob.js'
 import { decodeModel, decodeModelLazily, forwardModel, loadedConfig } from '../../src/upscaler/model-runner.js';
 import { MaxCalibrator, QuantizationError, quantizeModel } from '../../src/quant/index.js';
 import { buildModelF32 } from '../../src/msrn/model-f32.js';
+import { forwardF32 } from '../../src/msrn/forward-f32.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { fixtureStateDict } from '../helpers/fixture-weights.js';
 import { maxAbsError, rng, syntheticImage } from '../helpers/random.js';
 
@@ -20,6 +22,39 @@ describe('forwardModel', () => {
     const outA = forwardModel(a, image).data as Float32Array;
     const outB = forwardModel(b, image).data as Float32Array;
     expect(maxAbsError(outB, outA)).toBeLessThan(1e-2);
+  });
+
+  it('reuseOutput: the same values in a reused slot, for whole images and tile cores', () => {
+    const config = { ...DEFAULT_CONFIG, nFeats: 8, nBlocks: 1 };
+    const model = decodeModel('fp32', writeWeightBlob(config, fixtureStateDict(config, 5)));
+    const image = syntheticImage(14, 11, rng(8));
+    const fresh = forwardModel(model, image).data.slice();
+    const first = forwardModel(model, image, undefined, true);
+    expect(first.data).toEqual(fresh);
+    const core = { y0: 2, y1: 9, x0: 3, x1: 8 };
+    const freshCore = forwardModel(model, image, core).data.slice();
+    const again = forwardModel(model, image, core, true);
+    expect(again.data.buffer).toBe(first.data.buffer); // the slot, not fresh memory
+    for (let c = 0; c < 3; c++) {
+      for (let y = 2 * core.y0; y < 2 * core.y1; y++) {
+        for (let x = 2 * core.x0; x < 2 * core.x1; x++) {
+          const i = (c * 28 + y) * 22 + x;
+          expect(again.data[i]).toBe(freshCore[i]);
+        }
+      }
+    }
+  });
+
+  it('forwardF32 writes into a given output, and refuses one of the wrong shape', () => {
+    const config = { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1 };
+    const model = buildModelF32(readWeightBlob(writeWeightBlob(config, fixtureStateDict(config, 6))));
+    const image = syntheticImage(6, 7, rng(2));
+    const into = new Tensor(3, 12, 14, new Float32Array(3 * 12 * 14).fill(Number.NaN));
+    expect(forwardF32(model, image, undefined, undefined, into)).toBe(into);
+    expect(into.data).toEqual(forwardF32(model, image).data);
+    expect(() => forwardF32(model, image, undefined, undefined, new Tensor(3, 12, 13, new Float32Array(3 * 12 * 13)))).toThrow(
+      /forwardF32: output is 3x12x13, expected 3x12x14/,
+    );
   });
 
   it('refuses int8 for a model that is not on 0..255', () => {
