@@ -69,10 +69,11 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
     blockInput = blockOut;
   }
 
-  const fused = scratchI8('i8.tail.0', n, height, width);
+  // tail.0 and tail.1 in cat2's memory, unread after the last block (as forwardF32 does)
+  const fused = second.channelSlice(0, n);
   conv2dI8(features, conv('tail.0'), fused, windows && { input: windows.fusion, output: windows.fusion });
   observe?.('tail.0', fused);
-  let current = scratchI8('i8.tail.1', n, height, width);
+  let current = second.channelSlice(n, n);
   conv2dI8(fused, conv('tail.1'), current, windows?.tail1);
   observe?.('tail.1', current);
 
