@@ -49,23 +49,21 @@ export async function upscaleTiles(
   const width = image.width * scale;
   const height = image.height * scale;
   const out = new Uint8ClampedArray(width * height * 4);
-  const alpha = hasTransparency(image) ? imresizeBicubic(rgbaChannel(image, 3), scale, { roundTo8Bit: false }).data : undefined;
-  for (let i = 0; i < width * height; i++) out[i * 4 + 3] = alpha ? toByte(alpha[i]) : 255;
 
   // At least one tile per worker, so no thread idles on a small image.
   const tiles = planTiles(image.height, image.width, tileSize, receptiveFieldRadius(config), pool?.size ?? 1);
-  const paste = (tile: Tile, core: Float32Array | Uint8Array) => {
-    const w = tile.width * scale;
-    const h = tile.height * scale;
-    const plane = w * h;
-    for (let y = 0; y < h; y++) {
-      let o = ((tile.y * scale + y) * width + tile.x * scale) * 4;
-      for (let x = 0, i = y * w; x < w; x++, i++, o += 4) {
-        out[o] = toByte(core[i]);
-        out[o + 1] = toByte(core[i + plane]);
-        out[o + 2] = toByte(core[i + 2 * plane]);
-      }
+  // a tile's core arrives as RGBA rows (alpha 255): one row copy each
+  const paste = (tile: Tile, core: Uint8ClampedArray) => {
+    const rowBytes = tile.width * scale * 4;
+    for (let y = 0; y < tile.height * scale; y++) {
+      out.set(core.subarray(y * rowBytes, (y + 1) * rowBytes), ((tile.y * scale + y) * width + tile.x * scale) * 4);
     }
+  };
+  // the alpha channel, if any pixel is not opaque, over the tiles' 255s once they are all in
+  const applyAlpha = () => {
+    if (!hasTransparency(image)) return;
+    const alpha = imresizeBicubic(rgbaChannel(image, 3), scale, { roundTo8Bit: false }).data;
+    for (let i = 0; i < width * height; i++) out[i * 4 + 3] = toByte(alpha[i]);
   };
   let done = 0;
   const progress = () => {
@@ -81,6 +79,7 @@ export async function upscaleTiles(
       paste(tile, runTile(loaded, tile, tileInput(rgb, tile).data, ensemble));
       progress();
     }
+    applyAlpha();
     return { width, height, data: out };
   }
 
@@ -91,7 +90,7 @@ export async function upscaleTiles(
     await Promise.all(
       tiles.map(async (tile) => {
         const input = tileInput(rgb, tile).data;
-        const core = await pool.run<Float32Array | Uint8Array>(owner, { kind: 'tile', tile, input, ensemble });
+        const core = await pool.run<Uint8ClampedArray>(owner, { kind: 'tile', tile, input, ensemble });
         throwIfAborted(call.signal);
         paste(tile, core);
         progress();
@@ -103,6 +102,7 @@ export async function upscaleTiles(
   } finally {
     call.signal?.removeEventListener('abort', onAbort);
   }
+  applyAlpha();
   return { width, height, data: out };
 }
 

@@ -11,7 +11,8 @@
  * output.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { Tile, tileCore, tileCoreRegion } from '../msrn/tiling.js';
+import { Tile, tileCoreRegion } from '../msrn/tiling.js';
+import { toByte } from '../image/pixels.js';
 import { CalibrationMethod, MaxCalibrator } from '../quant/calibrate.js';
 import { LoadedModel, Precision, decodeModel, forwardModel, forwardModelEnsemble } from './model-runner.js';
 
@@ -48,19 +49,45 @@ export type WorkerReply =
   | { readonly id: number; readonly result: unknown }
   | { readonly id: number; readonly error: string };
 
-/** The core of a tile's output (its halo dropped), from the tile's halo region of the image. */
-export function runTile(loaded: LoadedModel, tile: Tile, input: Float32Array, ensemble: boolean): Float32Array | Uint8Array {
+/**
+ * The core of a tile's output (its halo dropped), from the tile's halo region of the image, as
+ * RGBA bytes (rows of tile.width * scale pixels, alpha 255), rounded with toByte. Rounding here,
+ * in the worker, rather than on the main thread after the reply: the main thread only copies
+ * rows, which it would otherwise do for every tile while the workers wait, and a reply of 4 bytes
+ * a pixel is a third of 3 floats' to copy between threads.
+ */
+export function runTile(loaded: LoadedModel, tile: Tile, input: Float32Array, ensemble: boolean): Uint8ClampedArray {
   const region = new Tensor(3, tile.haloHeight, tile.haloWidth, input);
   // the core within the haloed input: each layer is computed only where the core's output needs it
   const core = tileCoreRegion(tile);
-  // the whole tile's output goes to a reused slot (only its core is copied out, fresh, for the reply)
+  // the whole tile's output goes to a reused slot; only its core is read out
   const output = ensemble ? forwardModelEnsemble(loaded, region, core) : forwardModel(loaded, region, core, true);
-  return tileCore(output, tile, loaded.model.config.scale).data;
+  return coreToRgba(output, tile, loaded.model.config.scale);
+}
+
+function coreToRgba(output: Tensor<Float32Array | Uint8Array>, tile: Tile, scale: number): Uint8ClampedArray {
+  const width = tile.width * scale;
+  const height = tile.height * scale;
+  const y0 = (tile.y - tile.haloY) * scale;
+  const x0 = (tile.x - tile.haloX) * scale;
+  const plane = output.height * output.width;
+  const src = output.data;
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    let i = (y0 + y) * output.width + x0;
+    for (let x = 0, o = y * width * 4; x < width; x++, i++, o += 4) {
+      rgba[o] = toByte(src[i]);
+      rgba[o + 1] = toByte(src[i + plane]);
+      rgba[o + 2] = toByte(src[i + 2 * plane]);
+      rgba[o + 3] = 255;
+    }
+  }
+  return rgba;
 }
 
 /**
  * Loads the model once and returns the function that answers each request:
- *   'tile':      run the model on a tile's halo region, reply with the core of its output;
+ *   'tile':      run the model on a tile's halo region, reply with the core of its output (RGBA bytes);
  *   'calibrate': run calibration statistics over one image (fp32 models), reply with them.
  * A job that throws becomes an error reply; the worker lives on.
  */
