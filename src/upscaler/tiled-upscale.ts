@@ -1,8 +1,8 @@
 import { hasTransparency } from '../image/header.js';
-import { RgbaImage, rgbaChannel, rgbaToTensor, toByte } from '../image/pixels.js';
+import { RgbaImage, rgbaChannel, toByte } from '../image/pixels.js';
 import { imresizeBicubic } from '../image/resize.js';
 import { receptiveFieldRadius } from '../msrn/config.js';
-import { Tile, planTiles, tileInput } from '../msrn/tiling.js';
+import { Tile, planTiles } from '../msrn/tiling.js';
 import { LoadedModel, loadedConfig } from './model-runner.js';
 import { runTile } from './worker-jobs.js';
 import { WorkerPool } from './worker-pool.js';
@@ -44,7 +44,6 @@ export async function upscaleTiles(
 ): Promise<UpscaledImage> {
   const config = loadedConfig(loaded); // a lazily decoded model stays unpacked on a pool's thread
   const ensemble = call.ensemble ?? false;
-  const rgb = rgbaToTensor(image);
   const scale = config.scale;
   const width = image.width * scale;
   const height = image.height * scale;
@@ -76,7 +75,7 @@ export async function upscaleTiles(
       // Yield between tiles so an abort (and the caller's event loop, or a page's UI) gets a chance.
       await yieldToEventLoop();
       throwIfAborted(call.signal);
-      paste(tile, runTile(loaded, tile, tileInput(rgb, tile).data, ensemble));
+      paste(tile, runTile(loaded, tile, tileBytes(image, tile), ensemble));
       progress();
     }
     applyAlpha();
@@ -89,7 +88,7 @@ export async function upscaleTiles(
   try {
     await Promise.all(
       tiles.map(async (tile) => {
-        const input = tileInput(rgb, tile).data;
+        const input = tileBytes(image, tile);
         const core = await pool.run<Uint8ClampedArray>(owner, { kind: 'tile', tile, input, ensemble });
         throwIfAborted(call.signal);
         paste(tile, core);
@@ -104,6 +103,26 @@ export async function upscaleTiles(
   }
   applyAlpha();
   return { width, height, data: out };
+}
+
+/**
+ * The tile's halo region of the image as (3, haloHeight, haloWidth) planar RGB bytes: what a tile
+ * job carries (a third of the same as floats to copy to a worker, and no float copy of the whole
+ * image on this thread).
+ */
+export function tileBytes(image: RgbaImage, tile: Tile): Uint8Array {
+  const { haloX, haloY, haloWidth: w, haloHeight: h } = tile;
+  const plane = w * h;
+  const bytes = new Uint8Array(3 * plane);
+  for (let y = 0; y < h; y++) {
+    let s = ((haloY + y) * image.width + haloX) * 4;
+    for (let x = 0, i = y * w; x < w; x++, i++, s += 4) {
+      bytes[i] = image.data[s];
+      bytes[i + plane] = image.data[s + 1];
+      bytes[i + 2 * plane] = image.data[s + 2];
+    }
+  }
+  return bytes;
 }
 
 /**

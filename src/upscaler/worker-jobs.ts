@@ -13,6 +13,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Tile, tileCoreRegion } from '../msrn/tiling.js';
 import { toByte } from '../image/pixels.js';
+import { scratchF32 } from '../tensor/scratch.js';
 import { CalibrationMethod, MaxCalibrator } from '../quant/calibrate.js';
 import { LoadedModel, Precision, decodeModel, forwardModel, forwardModelEnsemble } from './model-runner.js';
 
@@ -26,8 +27,8 @@ export type WorkerJob =
   | {
       readonly kind: 'tile';
       readonly tile: Tile;
-      /** the tile's halo region of the image, (3, haloHeight, haloWidth), values 0..255 */
-      readonly input: Float32Array;
+      /** the tile's halo region of the image, (3, haloHeight, haloWidth) planar RGB bytes (tileBytes) */
+      readonly input: Uint8Array;
       /** average the 8 flips and transposes (forwardModelEnsemble) */
       readonly ensemble: boolean;
     }
@@ -56,8 +57,13 @@ export type WorkerReply =
  * rows, which it would otherwise do for every tile while the workers wait, and a reply of 4 bytes
  * a pixel is a third of 3 floats' to copy between threads.
  */
-export function runTile(loaded: LoadedModel, tile: Tile, input: Float32Array, ensemble: boolean): Uint8ClampedArray {
-  const region = new Tensor(3, tile.haloHeight, tile.haloWidth, input);
+export function runTile(loaded: LoadedModel, tile: Tile, input: Uint8Array, ensemble: boolean): Uint8ClampedArray {
+  if (input.length !== 3 * tile.haloHeight * tile.haloWidth) {
+    throw new RangeError(`tile input has ${input.length} bytes, expected 3 x ${tile.haloHeight} x ${tile.haloWidth}`);
+  }
+  // the bytes as floats, in a reused slot (fresh memory is faulted in page by page)
+  const region = scratchF32('runTile.input', 3, tile.haloHeight, tile.haloWidth);
+  for (let i = 0; i < input.length; i++) region.data[i] = input[i];
   // the core within the haloed input: each layer is computed only where the core's output needs it
   const core = tileCoreRegion(tile);
   // the whole tile's output goes to a reused slot; only its core is read out
