@@ -63,7 +63,7 @@ export function runTile(loaded: LoadedModel, tile: Tile, input: Uint8Array, ense
   }
   // the bytes as floats, in a reused slot (fresh memory is faulted in page by page)
   const region = scratchF32('runTile.input', 3, tile.haloHeight, tile.haloWidth);
-  for (let i = 0; i < input.length; i++) region.data[i] = input[i];
+  region.data.set(input);
   // the core within the haloed input: each layer is computed only where the core's output needs it
   const core = tileCoreRegion(tile);
   // the whole tile's output goes to a reused slot; only its core is read out
