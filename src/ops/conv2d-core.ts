@@ -183,13 +183,7 @@ function conv1x1Rows(
   // whole 3-pixel groups from `left`: their phantom pixels (at most 2) land past `right`, inside the row
   const stride = Math.ceil((width + 2) / 3) * 3;
   const blockStride = CONV_BLOCK_CHANNELS * stride;
-  const biasOff = conv.weights.length;
-  const panelOff = biasOff + conv.bias.length;
-  const accOff = panelOff + cin * PANEL_PIXELS;
-  if (rowsArenaScratch.length < accOff + blocks * blockStride) rowsArenaScratch = new Float64Array(accOff + blocks * blockStride);
-  const arena = rowsArenaScratch;
-  arena.set(conv.weights);
-  arena.set(conv.bias, biasOff);
+  const { arena, biasOff, panelOff, extraOff: accOff } = panelArena(conv, cin, blocks * blockStride);
 
   for (let y = y0; y < y1; y++) {
     for (let x0 = left; x0 < right; x0 += PANEL_PIXELS) {
@@ -206,15 +200,33 @@ function conv1x1Rows(
 
 /** Pixels per panel of the 1x1 convs: a multiple of 3 (their register block), 63 x 64 channels of doubles in L1. */
 const PANEL_PIXELS = 63;
-let rowsArenaScratch: Float64Array = new Float64Array(0);
+let panelArenaScratch: Float64Array = new Float64Array(0);
+
+/**
+ * The 1x1 convs' working array: the packed weights at 0, the bias at biasOff, a panel of
+ * cin x PANEL_PIXELS doubles at panelOff and `extra` more at extraOff. One array, as
+ * winogradTileRows's arena and for the same reason: the product loop then checks one array's
+ * map and reloads one array's fields per iteration, not three (fp32 64->16 and 48->16 0.98x the
+ * time). Reused from call to call (one conv at a time per thread).
+ */
+function panelArena(conv: PackedConv2d, cin: number, extra: number): { arena: Float64Array; biasOff: number; panelOff: number; extraOff: number } {
+  const biasOff = conv.weights.length;
+  const panelOff = biasOff + conv.bias.length;
+  const extraOff = panelOff + cin * PANEL_PIXELS;
+  if (panelArenaScratch.length < extraOff + extra) panelArenaScratch = new Float64Array(extraOff + extra);
+  panelArenaScratch.set(conv.weights);
+  panelArenaScratch.set(conv.bias, biasOff);
+  return { arena: panelArenaScratch, biasOff, panelOff, extraOff };
+}
 
 /**
  * The fp32 1x1 conv straight into its Float32 output: conv1x1Rows's panels, but each finished
  * register block is stored (with the ReLU when asked) where it belongs instead of going through a
  * float64 row and a row epilogue. Measured against that path, interleaved (fastest of 25 runs on
  * 64x480, of 9 on 270x480): 64->16 0.91-0.92x the time, 48->16 0.88-0.92x. Its block is 4
- * channels x 3 pixels (conv1x1Rows's is 4 x 4): against 4 x 4, fastest of 15 on 270x480 in
- * three interleaved runs, 64->16 0.91-0.97x the time, 48->16 0.96-1.00x.
+ * channels x 3 pixels: against the 4 x 4 it had before, fastest of 15 on 270x480 in three
+ * interleaved runs, 64->16 0.91-0.97x the time, 48->16 0.96-1.00x (conv1x1Rows took the same
+ * block later: int8 64->16 0.96x, 48->16 0.965x).
  */
 export function conv1x1F32(
   input: Tensor<Float32Array>,
@@ -228,14 +240,7 @@ export function conv1x1F32(
   const { y0, y1, x0: left, x1: right } = region;
   const plane = height * width;
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
-  // The weights, the bias and the panel in one array (as winogradTileRows's arena, and for the
-  // same reason: one array's map check and field reloads per product iteration, not three).
-  const biasOff = conv.weights.length;
-  const panelOff = biasOff + conv.bias.length;
-  if (arenaScratch.length < panelOff + cin * PANEL_PIXELS) arenaScratch = new Float64Array(panelOff + cin * PANEL_PIXELS);
-  const arena = arenaScratch;
-  arena.set(conv.weights);
-  arena.set(conv.bias, biasOff);
+  const { arena, biasOff, panelOff } = panelArena(conv, cin, 0);
   for (let y = y0; y < y1; y++) {
     for (let x0 = left; x0 < right; x0 += PANEL_PIXELS) {
       const n = Math.min(PANEL_PIXELS, right - x0);
@@ -244,8 +249,6 @@ export function conv1x1F32(
     }
   }
 }
-
-let arenaScratch: Float64Array = new Float64Array(0);
 
 /**
  * fillPanel for conv1x1F32: panel[group of 3 pixels][ci][3], the layout of its 4-channel x

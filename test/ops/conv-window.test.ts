@@ -7,8 +7,9 @@ import { packConv2d } from '../../src/ops/conv2d-core.js';
 import { dihedral, dihedralRegion } from '../../src/ops/dihedral.js';
 import { QuantizedConv2d, conv2dI8, conv2dI8PixelShuffle } from '../../src/quant/conv2d-i8.js';
 import { packConv2dI8Pairs } from '../../src/quant/conv2d-i8-packed.js';
-import { planRequantize, quantizeMultiplier } from '../../src/quant/index.js';
+import { planRequantize } from '../../src/quant/index.js';
 import { randomTensor, rng } from '../helpers/random.js';
+import { randomRequantization } from '../helpers/requantization.js';
 
 /**
  * A conv with a ConvWindow computes window.output as the same conv without one computes it on
@@ -111,13 +112,7 @@ describe('conv2dI8 with a window', () => {
   function quantized(cin: number, cout: number, k: number, engine: 'winograd' | 'pairs' | 'direct'): QuantizedConv2d {
     const weight = int8(cout * cin * k * k);
     const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 200000));
-    const multiplier = new Int32Array(cout);
-    const shift = new Int32Array(cout);
-    for (let c = 0; c < cout; c++) {
-      const q = quantizeMultiplier(Math.exp(-random() * 12));
-      multiplier[c] = q.multiplier;
-      shift[c] = q.shift;
-    }
+    const { multiplier, shift } = randomRequantization(random, cout, 12);
     return {
       packed: packConv2d(weight, bias, cout, cin, k),
       requantize: planRequantize(multiplier, shift, -127, 127),

@@ -10,21 +10,11 @@ import { addI8, addI8Reference } from '../../src/quant/add-i8.js';
 import { planRequantize, quantizeAdd, quantizeMultiplier } from '../../src/quant/index.js';
 import { FEW_CHANNELS_MAX, packConv2dI8FewChannels } from '../../src/quant/conv2d-i8-few-channels.js';
 import { rng } from '../helpers/random.js';
+import { randomRequantization } from '../helpers/requantization.js';
 
 const random = rng(99);
 const int8 = (count: number, lo = -127) => Int8Array.from({ length: count }, () => lo + Math.floor(random() * (128 - lo)));
 
-/** Per-channel TFLite multipliers and shifts for real scales spread over exp(-maxLog) .. 1. */
-function randomRequantization(channels: number, maxLog: number): { multiplier: Int32Array; shift: Int32Array } {
-  const multiplier = new Int32Array(channels);
-  const shift = new Int32Array(channels);
-  for (let c = 0; c < channels; c++) {
-    const q = quantizeMultiplier(Math.exp(-random() * maxLog));
-    multiplier[c] = q.multiplier;
-    shift[c] = q.shift;
-  }
-  return { multiplier, shift };
-}
 
 describe('conv2dI8 (fast) equals the reference bit for bit', () => {
   const cases: [number, number, number, number, number][] = [
@@ -45,7 +35,7 @@ describe('conv2dI8 (fast) equals the reference bit for bit', () => {
         const input = new Tensor(cin, h, w, int8(cin * h * w));
         const weight = int8(cout * cin * k * k);
         const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 200000));
-        const { multiplier, shift } = randomRequantization(cout, 12);
+        const { multiplier, shift } = randomRequantization(random, cout, 12);
         const expected = zerosI8(cout, h, w);
         conv2dI8Reference(input, weight, bias, multiplier, shift, lo, hi, expected, k);
         const pairs = packConv2dI8Pairs(weight, bias, cout, cin, k);
@@ -94,7 +84,7 @@ describe('conv2dI8 (fast) equals the reference bit for bit', () => {
       const weight = int8(cout * cin);
       weight[trial % weight.length] = 0;
       const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 40000));
-      const { multiplier, shift } = randomRequantization(cout, 9);
+      const { multiplier, shift } = randomRequantization(random, cout, 9);
       const input = trial % 2 ? new Tensor(cin, h, w, int8(cin * h * w, -128)) : new Tensor(cin, h, w, Uint8Array.from({ length: cin * h * w }, () => Math.floor(random() * 256)));
       const expected = lo === 0 ? zerosU8(cout, h, w) : zerosI8(cout, h, w);
       conv2dI8Reference(input, weight, bias, multiplier, shift, lo, hi, expected, 1);
@@ -125,7 +115,7 @@ describe('conv2dI8PixelShuffle', () => {
       const input = new Tensor(cin, h, w, int8(cin * h * w));
       const weight = int8(cout * cin * k * k);
       const bias = Int32Array.from({ length: cout }, () => Math.floor((random() - 0.5) * 200000));
-      const { multiplier, shift } = randomRequantization(cout, 12);
+      const { multiplier, shift } = randomRequantization(random, cout, 12);
       const requantize = planRequantize(multiplier, shift, -127, 127);
       const packed = packConv2d(weight, bias, cout, cin, k);
       const expanded = zerosI8(cout, h, w);
