@@ -355,7 +355,8 @@ function storePartialBlock(
 /**
  * fillPanelTriples for conv1x1Rows, whose input is any of the three element types: a separate
  * copy so that fp32's fillPanelTriples only ever sees Float32Array and stays monomorphic when
- * both precisions run in one process (V8 keeps type feedback per function).
+ * both precisions run in one process (V8 keeps type feedback per function; one shared fill made
+ * an fp32 + int8 64->16 1x1 pair 1.01-1.02x the time, two interleaved runs).
  */
 function fillPanel(src: Float32Array | Int8Array | Uint8Array, from: number, plane: number, cin: number, n: number, panel: Float64Array, panelOff: number): void {
   const groupStride = cin * 3;
