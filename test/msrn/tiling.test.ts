@@ -77,6 +77,16 @@ describe('tiled inference equals whole-image inference (int8 bit for bit, fp32 t
     }
   }
 
+  it('x8 (three upsampler stages, two of them unfolded in fp32): each layer only where the core needs it', () => {
+    const config = { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1, scale: 8 as const };
+    const { fp32, int8 } = models(config);
+    const image = syntheticImage(20, 23, random);
+    const halo = receptiveFieldRadius(config);
+    const tiled = forwardTiled((t, core) => forwardF32(fp32, t, undefined, core), image, 8, 8, halo);
+    expect(maxAbsError(tiled.data, forwardF32(fp32, image).data)).toBeLessThan(FP32_TILE_TOLERANCE);
+    expect(forwardTiled((t, core) => forwardInt8(int8, t, undefined, core), image, 8, 8, halo).data).toEqual(forwardInt8(int8, image).data);
+  });
+
   it('works down to 1x1 tiles', () => {
     const { fp32, int8 } = models(DEFAULT_CONFIG);
     const image = syntheticImage(3, 4, random);
