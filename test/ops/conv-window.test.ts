@@ -13,8 +13,10 @@ import { randomRequantization } from '../helpers/requantization.js';
 
 /**
  * A conv with a ConvWindow computes window.output as the same conv without one computes it on
- * the input with everything outside window.input set to zero: byte for byte (the Winograd tile
- * grid stays where it was), whatever lies outside window.input.
+ * the input with everything outside window.input set to zero, whatever lies outside
+ * window.input: byte for byte. (The windowed Winograd conv starts its tile grid at the window's
+ * corner, so its float64 sums round differently, by about 1e-14 relative: far from the float32
+ * rounding of the output, which these shapes never cross; int8 rounds them to exact integers.)
  */
 const random = rng(2024);
 
