@@ -6,12 +6,15 @@ import { Region } from '../tensor/region.js';
  * tile is run with a halo of context around it (clipped at the image border) and only its core
  * is kept. With a halo of at least the network's receptive-field radius (receptiveFieldRadius in
  * config.ts), every kept output pixel sees exactly the inputs and the zero padding it sees in a
- * whole-image run, and memory is bounded by the tile instead of the image.
+ * whole-image run, and memory is bounded by the tile instead of the image. Given the core
+ * (tileCoreRegion), the forwards compute each layer only where the core still needs it
+ * (layer-windows.ts), so the halo shrinks layer by layer instead of being computed throughout.
  *
  * int8 output equals whole-image output bit for bit (integer arithmetic). fp32 equals it to
- * float32 rounding: its Winograd convs work on blocks anchored to the tile, in float64, so another
- * block grid can round a value differently in the last float32 bit (rarely; the float64 results
- * differ by about 1e-14 relative). A given tile size gives the same bytes on any thread count.
+ * float32 rounding: its Winograd convs work on blocks anchored to the tile (or to a layer's
+ * window), in float64, so another block grid can round a value differently in the last float32
+ * bit (rarely; the float64 results differ by about 1e-14 relative). A given tile size gives the
+ * same bytes on any thread count.
  */
 export interface Tile {
   /** the core region, in LR pixels */
