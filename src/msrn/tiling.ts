@@ -82,14 +82,13 @@ export function planTiles(height: number, width: number, tileSize: number, halo:
   return tiles;
 }
 
-/** Copy of the rectangle (y, x, height, width) of every channel; into `into` (that many elements) if given. */
-export function cropTensor<B extends TypedBuffer>(t: Tensor<B>, y: number, x: number, height: number, width: number, into?: B): Tensor<B> {
+/** Copy of the rectangle (y, x, height, width) of every channel. */
+export function cropTensor<B extends TypedBuffer>(t: Tensor<B>, y: number, x: number, height: number, width: number): Tensor<B> {
   if (y < 0 || x < 0 || y + height > t.height || x + width > t.width) {
     throw new RangeError(`crop ${width}x${height} at (${x}, ${y}) is outside the ${t.width}x${t.height} tensor`);
   }
   const Ctor = t.data.constructor as new (n: number) => B;
-  if (into && into.length !== t.channels * height * width) throw new RangeError(`crop: ${into.length} elements given for ${t.channels}x${height}x${width}`);
-  const out = into ?? new Ctor(t.channels * height * width);
+  const out = new Ctor(t.channels * height * width);
   for (let c = 0; c < t.channels; c++) {
     for (let r = 0; r < height; r++) {
       const from = (c * t.height + y + r) * t.width + x;
@@ -111,9 +110,9 @@ export function tileCoreRegion(tile: Tile): Region {
   return { y0, y1: y0 + tile.height, x0, x1: x0 + tile.width };
 }
 
-/** The core of a tile's output (the output of tileInput, `scale` times larger), without its halo; into `into` if given. */
-export function tileCore<B extends TypedBuffer>(output: Tensor<B>, tile: Tile, scale: number, into?: B): Tensor<B> {
-  return cropTensor(output, (tile.y - tile.haloY) * scale, (tile.x - tile.haloX) * scale, tile.height * scale, tile.width * scale, into);
+/** The core of a tile's output (the output of tileInput, `scale` times larger), without its halo. */
+export function tileCore<B extends TypedBuffer>(output: Tensor<B>, tile: Tile, scale: number): Tensor<B> {
+  return cropTensor(output, (tile.y - tile.haloY) * scale, (tile.x - tile.haloX) * scale, tile.height * scale, tile.width * scale);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
-import { ConvWindow, checkRegion } from '../tensor/region.js';
+import { ConvWindow, checkConvWindow } from '../tensor/region.js';
 import { PackedConv2d, RowEpilogue, checkConvCall, conv1x1F32, conv2dRows, packConv2d } from './conv2d-core.js';
 import { DEFAULT_WINOGRAD, PackedWinograd, WinogradVariantName, packWinograd, winogradConvF32 } from './conv2d-winograd.js';
 
@@ -56,10 +56,7 @@ export function conv2dF32(
 ): void {
   checkConvCall(input, conv, output);
   const { height, width } = input;
-  if (window) {
-    checkRegion('conv2d input window', window.input, height, width);
-    checkRegion('conv2d output window', window.output, height, width);
-  }
+  checkConvWindow(window, height, width);
   const plane = height * width;
   const dst = output.data;
   const store: RowEpilogue = (acc, stride, co0, lanes, y, x0, x1) => {

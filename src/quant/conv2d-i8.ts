@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
-import { ConvWindow, checkRegion } from '../tensor/region.js';
+import { ConvWindow, checkConvWindow } from '../tensor/region.js';
 import { PackedConv2d, RowEpilogue, checkConvCall, conv2dRows } from '../ops/conv2d-core.js';
 import { PackedWinograd, winogradRows } from '../ops/conv2d-winograd.js';
 import { PairedConv2d, conv2dRowsPairs } from './conv2d-i8-packed.js';
@@ -46,7 +46,7 @@ type IntTensor = Tensor<Int8Array> | Tensor<Uint8Array>;
  */
 export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTensor, window?: ConvWindow): void {
   checkConvCall(input, conv.packed, output);
-  checkWindow(input, window);
+  checkConvWindow(window, input.height, input.width);
   if (conv.fewChannels) {
     conv1x1FewChannelsI8(input, conv.fewChannels, conv.requantize, output);
     return;
@@ -65,12 +65,6 @@ export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTen
   if (conv.winograd) winogradRows(input, conv.winograd, rowEpilogue(true), undefined, window);
   else if (conv.pairs) conv2dRowsPairs(input, conv.pairs, rowEpilogue(false), window);
   else conv2dRows(input, conv.packed, rowEpilogue(false), window);
-}
-
-function checkWindow(input: IntTensor, window: ConvWindow | undefined): void {
-  if (!window) return;
-  checkRegion('conv2d input window', window.input, input.height, input.width);
-  checkRegion('conv2d output window', window.output, input.height, input.width);
 }
 
 let shuffleRow = new Int8Array(0);
@@ -92,7 +86,7 @@ export function conv2dI8PixelShuffle(input: IntTensor, conv: QuantizedConv2d, fa
   if (output.channels !== c || output.height !== h || output.width !== w) {
     throw new RangeError(`conv2dI8PixelShuffle: output is ${output.shape.join('x')}, expected ${c}x${h}x${w}`);
   }
-  checkWindow(input, window);
+  checkConvWindow(window, height, width);
   if (conv.fewChannels) {
     const expanded = new Tensor(conv.packed.outChannels, height, width, new Int8Array(conv.packed.outChannels * height * width));
     conv2dI8(input, conv, expanded, window);

@@ -43,6 +43,13 @@ export function scaleRegion(region: Region, factor: number): Region {
   return { y0: region.y0 * factor, y1: region.y1 * factor, x0: region.x0 * factor, x1: region.x1 * factor };
 }
 
+/** Throws unless both regions of a conv's window lie inside its height x width tensors (a no-op without a window). */
+export function checkConvWindow(window: ConvWindow | undefined, height: number, width: number): void {
+  if (!window) return;
+  checkRegion('conv2d input window', window.input, height, width);
+  checkRegion('conv2d output window', window.output, height, width);
+}
+
 /** Throws unless `region` is a non-empty rectangle of integers inside a height x width tensor. */
 export function checkRegion(what: string, region: Region, height: number, width: number): void {
   const { y0, y1, x0, x1 } = region;
