@@ -1,12 +1,13 @@
 import { Tensor, zerosF32 } from '../tensor/tensor.js';
-import { scratchF32 } from '../tensor/scratch.js';
+import { Gang, bandRows, memberWindow, threadMemory } from '../tensor/gang.js';
 import { conv2dF32 } from '../ops/conv2d-f32.js';
 import { add } from '../ops/elementwise.js';
 import { meanShift } from '../ops/mean-shift.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
 import { MsrnModelF32 } from './model-f32.js';
 import { runFusedTailF32 } from './fused-tail.js';
-import { Region } from '../tensor/region.js';
+import { ConvWindow, Region, wholeRegion } from '../tensor/region.js';
+import { PackedConv2dF32 } from '../ops/conv2d-f32.js';
 import { planLayerWindows } from './layer-windows.js';
 
 /**
@@ -43,6 +44,11 @@ export type ForwardObserver = (name: string, tensor: Tensor<Float32Array>) => vo
  * `output`: a (3, H * scale, W * scale) tensor to write the result into (and return), e.g. one
  * reused from call to call; by default a fresh one. A fresh array is fresh memory, faulted in
  * page by page: 10 ms for a 256-pixel tile's 3.7 MB on this project's machine.
+ *
+ * `gang`: this call is one member of a gang (tensor/gang.ts) running the pass together with the
+ * others: the intermediates (and, by default, the output) live in the gang's shared memory,
+ * each layer computes the member's band of rows, and the members sync between layers. Returns
+ * after the last sync: the whole output is complete. Not with an observer.
  */
 export function forwardF32(
   model: MsrnModelF32,
@@ -50,8 +56,10 @@ export function forwardF32(
   observe?: ForwardObserver,
   core?: Region,
   output?: Tensor<Float32Array>,
+  gang?: Gang,
 ): Tensor<Float32Array> {
   const { nFeats: n, nBlocks } = model.config;
+  if (gang && observe) throw new Error('forwardF32: a gang pass cannot be observed');
   if (input.channels !== model.config.nColors) {
     throw new RangeError(`MSRN expects ${model.config.nColors} input channels, got ${input.channels}`);
   }
@@ -61,38 +69,55 @@ export function forwardF32(
     throw new RangeError(`forwardF32: output is ${output.shape.join('x')}, expected ${model.config.nColors}x${height * scale}x${width * scale}`);
   }
   const windows = core && !observe ? planLayerWindows(model.config, height, width, core, true) : undefined;
+  const memory = gang?.memory ?? threadMemory;
+  // In a gang each conv computes the member's band of its window, and the gang syncs after each
+  // layer (the next one reads the neighbouring bands); alone, the window as it is.
+  const conv = (from: Tensor<Float32Array>, packed: PackedConv2dF32, to: Tensor<Float32Array>, relu: boolean, window?: ConvWindow) => {
+    const part = memberWindow(window, from.height, from.width, gang);
+    if (part !== null) conv2dF32(from, packed, to, relu, part);
+  };
+  const sync = () => gang?.sync();
 
-  const shifted = scratchF32('f32.input', 3, height, width);
-  meanShift(input, model.subMean.weight, model.subMean.bias, shifted);
+  const shifted = memory.f32('f32.input', 3, height, width);
+  const inputRows = bandRows(wholeRegion(height, width), gang);
+  if (inputRows) meanShift(input, model.subMean.weight, model.subMean.bias, shifted, gang && inputRows);
   observe?.('input', shifted);
+  sync();
 
   // [block 0, ..., block B-1, head]: the order of the official torch.cat(MSRB_out + [res]).
-  const features = scratchF32('f32.features', n * (nBlocks + 1), height, width);
+  const features = memory.f32('f32.features', n * (nBlocks + 1), height, width);
   const headOut = features.channelSlice(nBlocks * n, n);
-  conv2dF32(shifted, model.head, headOut, false, windows?.head);
+  conv(shifted, model.head, headOut, false, windows?.head);
   observe?.('head', headOut);
+  sync();
 
-  const first = scratchF32('f32.cat1', 2 * n, height, width);
-  const second = scratchF32('f32.cat2', 4 * n, height, width);
+  const first = memory.f32('f32.cat1', 2 * n, height, width);
+  const second = memory.f32('f32.cat2', 4 * n, height, width);
   let blockInput = headOut;
   model.blocks.forEach((block, b) => {
     const name = `body.${b}`;
     const w = windows?.blocks[b];
-    conv2dF32(blockInput, block.conv3x3First, first.channelSlice(0, n), true, w?.first);
+    conv(blockInput, block.conv3x3First, first.channelSlice(0, n), true, w?.first);
     observe?.(`${name}.conv_3_1`, first.channelSlice(0, n));
-    conv2dF32(blockInput, block.conv5x5First, first.channelSlice(n, n), true, w?.first);
+    conv(blockInput, block.conv5x5First, first.channelSlice(n, n), true, w?.first);
     observe?.(`${name}.conv_5_1`, first.channelSlice(n, n));
     observe?.(`${name}.cat1`, first);
-    conv2dF32(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true, w?.second);
+    sync();
+    conv(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true, w?.second);
     observe?.(`${name}.conv_3_2`, second.channelSlice(0, 2 * n));
-    conv2dF32(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true, w?.second);
+    conv(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true, w?.second);
     observe?.(`${name}.conv_5_2`, second.channelSlice(2 * n, 2 * n));
     observe?.(`${name}.cat2`, second);
+    sync();
     const blockOut = features.channelSlice(b * n, n);
-    conv2dF32(second, block.confusion, blockOut, false, w && { input: w.output, output: w.output });
+    const confusion: ConvWindow | undefined = w && { input: w.output, output: w.output };
+    conv(second, block.confusion, blockOut, false, confusion);
     observe?.(`${name}.confusion`, blockOut);
-    add(blockOut, blockInput, blockOut);
+    // the residual add on the rows the confusion just computed (all of them alone)
+    const addRows = memberWindow(confusion, height, width, gang);
+    if (addRows !== null) add(blockOut, blockInput, blockOut, addRows?.output);
     observe?.(name, blockOut);
+    sync();
     blockInput = blockOut;
   });
   observe?.('features', features);
@@ -100,24 +125,35 @@ export function forwardF32(
   // tail.0 and tail.1 live in cat2's memory, which nothing reads after the last block: fresh
   // memory is faulted in page by page (tensor/scratch.ts), 8.7 MB less of it for a 256-pixel tile.
   const fused = second.channelSlice(0, n);
-  conv2dF32(features, model.fusion, fused, false, windows && { input: windows.fusion, output: windows.fusion });
+  conv(features, model.fusion, fused, false, windows && { input: windows.fusion, output: windows.fusion });
   observe?.('tail.0', fused);
+  sync();
   let current = second.channelSlice(n, n);
-  conv2dF32(fused, model.tailConv, current, false, windows?.tail1);
+  conv(fused, model.tailConv, current, false, windows?.tail1);
   observe?.('tail.1', current);
+  sync();
 
   // the stages before the last one always run as they are; the last one too when observed
   const unfolded = observe ? model.upsampler : model.upsampler.slice(0, -1);
   for (const [i, stage] of unfolded.entries()) {
     const f = stage.factor;
-    const expanded = scratchF32(`f32.up.${i}.conv`, f * f * n, current.height, current.width);
-    conv2dF32(current, stage.conv, expanded, false, windows?.upsampler[i]);
-    const shuffled = scratchF32(`f32.up.${i}.shuffle`, n, current.height * f, current.width * f);
-    pixelShuffle(expanded, f, shuffled);
+    const expanded = memory.f32(`f32.up.${i}.conv`, f * f * n, current.height, current.width);
+    const shuffled = memory.f32(`f32.up.${i}.shuffle`, n, current.height * f, current.width * f);
+    const part = memberWindow(windows?.upsampler[i], current.height, current.width, gang);
+    if (part !== null) {
+      conv2dF32(current, stage.conv, expanded, false, part);
+      pixelShuffle(expanded, f, shuffled, gang && part?.output); // the shuffle of the rows just computed
+    }
     observe?.(stage.prefix, shuffled);
+    sync();
     current = shuffled;
   }
-  if (!observe) return runFusedTailF32(current, model.fusedTail, windows?.last, output);
+  if (!observe) {
+    const into = output ?? (gang && memory.f32('f32.output', model.config.nColors, height * scale, width * scale));
+    const result = runFusedTailF32(current, model.fusedTail, windows?.last, into, gang);
+    sync();
+    return result;
+  }
 
   const result = output ?? zerosF32(3, current.height, current.width);
   conv2dF32(current, model.outputConv, result, false);

@@ -1,5 +1,5 @@
 import { Tensor, zerosF32 } from '../tensor/tensor.js';
-import { scratchF32 } from '../tensor/scratch.js';
+import { Gang, memberWindow, threadMemory } from '../tensor/gang.js';
 import { PackedConv2dF32, conv2dF32, packConv2dF32 } from '../ops/conv2d-f32.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
 import { ConvWindow } from '../tensor/region.js';
@@ -133,28 +133,42 @@ function addScaledKernels(weight: Float64Array, oc: number, up: Float32Array, uc
  * a window (a tile's, in the input's coordinates), only its output region is right: the border
  * correction is still made on the whole tensor's border ring, which is the image's where a tile
  * meets it and lies outside the kept core elsewhere.
+ *
+ * A gang member (tensor/gang.ts) computes its band of the window's rows: the conv, the shuffle
+ * and the border correction of the HR rows they make. The caller syncs the gang afterwards.
  */
 export function runFusedTailF32(
   input: Tensor<Float32Array>,
   tail: FusedTailF32,
   window?: ConvWindow,
   output: Tensor<Float32Array> = zerosF32(tail.colors, input.height * tail.factor, input.width * tail.factor),
+  gang?: Gang,
 ): Tensor<Float32Array> {
   const f = tail.factor;
   const { height, width } = input;
-  const phases = scratchF32('f32.tail.phases', tail.colors * f * f, height, width);
-  conv2dF32(input, tail.conv, phases, false, window);
-  pixelShuffle(phases, f, output); // writes every element: `output` may hold anything before
-  correctBorder(input, tail, output);
+  const phases = (gang?.memory ?? threadMemory).f32('f32.tail.phases', tail.colors * f * f, height, width);
+  if (!gang) {
+    conv2dF32(input, tail.conv, phases, false, window);
+    pixelShuffle(phases, f, output); // writes every element: `output` may hold anything before
+    correctBorder(input, tail, output, 0, output.height);
+    return output;
+  }
+  const part = memberWindow(window, height, width, gang);
+  if (part) {
+    conv2dF32(input, tail.conv, phases, false, part);
+    pixelShuffle(phases, f, output, part.output);
+    correctBorder(input, tail, output, part.output.y0 * f, part.output.y1 * f);
+  }
   return output;
 }
 
 /**
  * Takes back, on the HR border ring, what the folded conv added for HR positions outside the
  * image: for each such position q, the upsampler's output there (computed directly, zero
- * padding) through the taps of the HR conv that reach q from inside.
+ * padding) through the taps of the HR conv that reach q from inside. Only the output rows
+ * rowFrom .. rowTo - 1 are corrected (a gang member's band; all of them alone).
  */
-function correctBorder(input: Tensor<Float32Array>, tail: FusedTailF32, output: Tensor<Float32Array>): void {
+function correctBorder(input: Tensor<Float32Array>, tail: FusedTailF32, output: Tensor<Float32Array>, rowFrom: number, rowTo: number): void {
   const { factor: f, inChannels: n, colors, upsamplerWeight: up, upsamplerBias: upBias, outputWeight } = tail;
   const { height, width } = input;
   const src = input.data;
@@ -192,8 +206,8 @@ function correctBorder(input: Tensor<Float32Array>, tail: FusedTailF32, output: 
       }
       beyond[c] = s;
     }
-    // every inside HR pixel p = q - (ty, tx) whose 3x3 window reaches q
-    for (let ty = Math.max(-1, qy - outHeight + 1); ty <= Math.min(1, qy); ty++) {
+    // every inside HR pixel p = q - (ty, tx) whose 3x3 window reaches q, in rows rowFrom .. rowTo - 1
+    for (let ty = Math.max(-1, qy - rowTo + 1); ty <= Math.min(1, qy - rowFrom); ty++) {
       const y = qy - ty;
       for (let tx = Math.max(-1, qx - outWidth + 1); tx <= Math.min(1, qx); tx++) {
         const x = qx - tx;
@@ -206,12 +220,14 @@ function correctBorder(input: Tensor<Float32Array>, tail: FusedTailF32, output: 
       }
     }
   };
-  // the ring of HR positions just outside the image, each once (corners included)
+  // the ring of HR positions just outside the image, each once (corners included); the top and
+  // bottom rows of it reach only output rows 0 and outHeight - 1, a side position qy rows
+  // qy - 1 .. qy + 1
   for (let qx = -1; qx <= outWidth; qx++) {
-    visit(-1, qx);
-    visit(outHeight, qx);
+    if (rowFrom === 0) visit(-1, qx);
+    if (rowTo === outHeight) visit(outHeight, qx);
   }
-  for (let qy = 0; qy < outHeight; qy++) {
+  for (let qy = Math.max(0, rowFrom - 1); qy < Math.min(outHeight, rowTo + 1); qy++) {
     visit(qy, -1);
     visit(qy, outWidth);
   }

@@ -35,11 +35,14 @@ export interface Tile {
  * idles), choosing the grid whose tiles, halos included, add up to the fewest pixels: every halo
  * pixel is computed and thrown away, so on a 270x480 frame two 270x240 tiles cost 5% extra where
  * four 135x240 tiles would cost 30%.
+ *
+ * `maxArea` (tileSize^2 by default) caps a tile's pixels instead: a gang of N workers runs one
+ * tile of up to N tileSize^2 together (upscaler/gang-tile.ts), the memory of N tiles of one each.
  */
-export function planTiles(height: number, width: number, tileSize: number, halo: number, minTiles = 1): Tile[] {
+export function planTiles(height: number, width: number, tileSize: number, halo: number, minTiles = 1, maxArea = tileSize * tileSize): Tile[] {
   if (!Number.isInteger(tileSize) || tileSize < 1) throw new RangeError(`tile size must be a positive integer, got ${tileSize}`);
   if (!Number.isInteger(halo) || halo < 0) throw new RangeError(`halo must be a non-negative integer, got ${halo}`);
-  const maxArea = tileSize * tileSize;
+  if (!Number.isInteger(maxArea) || maxArea < 1) throw new RangeError(`tile area must be a positive integer, got ${maxArea}`);
   const wanted = Math.min(Math.max(1, minTiles), height * width);
   const edges = (length: number, parts: number) => Array.from({ length: parts + 1 }, (_, i) => Math.round((i * length) / parts));
   /** Sum of the haloed lengths of `parts` even pieces of `length`. */

@@ -1,4 +1,5 @@
 import { Tensor, TypedBuffer, assertSameShape } from '../tensor/tensor.js';
+import { RowRange } from '../tensor/region.js';
 
 /**
  * Element-wise ops. The fast forms run one flat loop over the buffer (CHW is contiguous); the
@@ -43,14 +44,32 @@ export function addReference(a: Tensor<Float32Array>, b: Tensor<Float32Array>, o
   }
 }
 
-/** output = a + b, rounded to float32 like PyTorch's fp32 add; `output` may alias `a` or `b`. */
-export function add(a: Tensor<Float32Array>, b: Tensor<Float32Array>, output: Tensor<Float32Array>): void {
+/**
+ * output = a + b, rounded to float32 like PyTorch's fp32 add; `output` may alias `a` or `b`.
+ * With `rows`, only those rows of every channel.
+ */
+export function add(a: Tensor<Float32Array>, b: Tensor<Float32Array>, output: Tensor<Float32Array>, rows?: RowRange): void {
   assertSameShape('add', a, b);
   assertSameShape('add', a, output);
   const x = a.data;
   const y = b.data;
   const dst = output.data;
-  for (let i = 0; i < dst.length; i++) dst[i] = x[i] + y[i];
+  forEachRowRun(output, rows, (start, end) => {
+    for (let i = start; i < end; i++) dst[i] = x[i] + y[i];
+  });
+}
+
+/**
+ * Calls `visit(start, end)` for the element runs of `rows` (all rows by default) in a CHW
+ * tensor: one run per channel, since a channel's rows y0 .. y1 - 1 are contiguous.
+ */
+export function forEachRowRun(tensor: Tensor<TypedBuffer>, rows: RowRange | undefined, visit: (start: number, end: number) => void): void {
+  if (!rows) {
+    visit(0, tensor.data.length);
+    return;
+  }
+  const plane = tensor.planeSize;
+  for (let c = 0; c < tensor.channels; c++) visit(c * plane + rows.y0 * tensor.width, c * plane + rows.y1 * tensor.width);
 }
 
 /**

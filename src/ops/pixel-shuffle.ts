@@ -1,4 +1,5 @@
 import { Tensor, TypedBuffer } from '../tensor/tensor.js';
+import { RowRange } from '../tensor/region.js';
 
 /**
  * PixelShuffle(r) in PyTorch's channel order: (C * r * r, H, W) -> (C, H * r, W * r) with
@@ -23,9 +24,14 @@ export function pixelShuffleReference<B extends TypedBuffer>(input: Tensor<B>, r
   }
 }
 
-/** Same permutation, walking each input plane row by row and scattering with stride r. */
-export function pixelShuffle<B extends TypedBuffer>(input: Tensor<B>, r: number, output: Tensor<B>): void {
+/**
+ * Same permutation, walking each input plane row by row and scattering with stride r. With
+ * `rows` (of the input), only the output rows they make: r y0 .. r y1 - 1.
+ */
+export function pixelShuffle<B extends TypedBuffer>(input: Tensor<B>, r: number, output: Tensor<B>, rows?: RowRange): void {
   checkPixelShuffle(input, r, output);
+  const y0 = rows?.y0 ?? 0;
+  const y1 = rows?.y1 ?? input.height;
   const { height, width } = input;
   const src = input.data;
   const dst = output.data;
@@ -35,8 +41,8 @@ export function pixelShuffle<B extends TypedBuffer>(input: Tensor<B>, r: number,
     const oc = Math.floor(ic / (r * r));
     const i = Math.floor(ic / r) % r;
     const j = ic % r;
-    let s = ic * height * width;
-    for (let y = 0; y < height; y++) {
+    let s = (ic * height + y0) * width;
+    for (let y = y0; y < y1; y++) {
       let d = oc * outPlane + (y * r + i) * outWidth + j;
       for (let x = 0; x < width; x++, d += r) dst[d] = src[s++];
     }

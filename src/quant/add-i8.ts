@@ -1,12 +1,15 @@
 import { Tensor, assertSameShape } from '../tensor/tensor.js';
+import { RowRange } from '../tensor/region.js';
+import { forEachRowRun } from '../ops/elementwise.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference } from './requantize.js';
 
 /**
  * The residual add in int8, as TFLite's int8 ADD with zero points 0 (docs/INT8.md section 4):
  * both inputs are lifted by 2^left_shift, rescaled to a common scale, summed, and rescaled to
  * the output scale. `params` = [left_shift, m1, e1, m2, e2, mo, eo]. `out` may alias `a` or `x`.
+ * With `rows`, only those rows of every channel.
  */
-export function addI8(a: Tensor<Int8Array>, x: Tensor<Int8Array>, params: Int32Array, out: Tensor<Int8Array>): void {
+export function addI8(a: Tensor<Int8Array>, x: Tensor<Int8Array>, params: Int32Array, out: Tensor<Int8Array>, rows?: RowRange): void {
   assertSameShape('addI8', a, x);
   assertSameShape('addI8', a, out);
   // The result depends only on the two int8 inputs: look it up in a 256 x 256 table of the exact
@@ -15,7 +18,9 @@ export function addI8(a: Tensor<Int8Array>, x: Tensor<Int8Array>, params: Int32A
   const qa = a.data;
   const qx = x.data;
   const dst = out.data;
-  for (let i = 0; i < dst.length; i++) dst[i] = table[((qa[i] & 0xff) << 8) | (qx[i] & 0xff)];
+  forEachRowRun(out, rows, (start, end) => {
+    for (let i = start; i < end; i++) dst[i] = table[((qa[i] & 0xff) << 8) | (qx[i] & 0xff)];
+  });
 }
 
 const tables = new WeakMap<Int32Array, Int8Array>();

@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
+import { RowRange } from '../tensor/region.js';
 import { checkConvShapes } from '../ops/conv2d-reference.js';
 import { RequantizePlan, requantizeRow } from './requantize.js';
 
@@ -36,20 +37,24 @@ export function packConv2dI8FewChannels(
 
 const chunkScratch = new Float64Array(CHUNK);
 
+/** With `rows`, only those rows of the output (a pointwise conv: from the same rows of the input). */
 export function conv1x1FewChannelsI8(
   input: Tensor<Int8Array> | Tensor<Uint8Array>,
   conv: FewChannelsConv2d,
   plan: RequantizePlan,
   output: Tensor<Int8Array> | Tensor<Uint8Array>,
+  rows?: RowRange,
 ): void {
   const plane = input.height * input.width;
+  const first = rows ? rows.y0 * input.width : 0;
+  const end = rows ? rows.y1 * input.width : plane;
   const src = input.data;
   const dst = output.data;
   const { inChannels: cin, weight, bias } = conv;
   const acc = chunkScratch;
   for (let co = 0; co < conv.outChannels; co++) {
-    for (let start = 0; start < plane; start += CHUNK) {
-      const n = Math.min(CHUNK, plane - start);
+    for (let start = first; start < end; start += CHUNK) {
+      const n = Math.min(CHUNK, end - start);
       acc.fill(bias[co], 0, n);
       // channel 0, 1, ... in order, as the other engines sum (the sums are exact either way)
       for (let ci = 0; ci < cin; ci++) {

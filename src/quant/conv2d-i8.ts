@@ -42,13 +42,14 @@ type IntTensor = Tensor<Int8Array> | Tensor<Uint8Array>;
 /**
  * With a window (tiled inference, see ConvWindow), only window.output is computed, from the
  * input inside window.input; the rest of the output is left as it was or written with bytes
- * nothing should read. The plane-summing 1x1 (the mean shifts) always computes everything.
+ * nothing should read. The plane-summing 1x1 (the mean shifts) computes the window's output rows
+ * whole (columns too).
  */
 export function conv2dI8(input: IntTensor, conv: QuantizedConv2d, output: IntTensor, window?: ConvWindow): void {
   checkConvCall(input, conv.packed, output);
   checkConvWindow(window, input.height, input.width);
   if (conv.fewChannels) {
-    conv1x1FewChannelsI8(input, conv.fewChannels, conv.requantize, output);
+    conv1x1FewChannelsI8(input, conv.fewChannels, conv.requantize, output, window?.output);
     return;
   }
   const { height, width } = input;

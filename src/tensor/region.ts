@@ -10,6 +10,9 @@ export interface Region {
   readonly x1: number;
 }
 
+/** Rows y0 .. y1 - 1 of a tensor, every column: what a gang member computes of a pointwise op (gang.ts). */
+export type RowRange = Pick<Region, 'y0' | 'y1'>;
+
 /**
  * Where a conv reads and where it writes, for a layer computed on part of its tensor:
  * - `input`: the region of the input that holds the layer's real input; everything outside it is

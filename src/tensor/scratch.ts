@@ -18,6 +18,7 @@ import { Tensor } from './tensor.js';
  */
 const floatSlots = new Map<string, Float32Array>();
 const int8Slots = new Map<string, Int8Array>();
+const uint8Slots = new Map<string, Uint8Array>();
 
 export function scratchF32(slot: string, channels: number, height: number, width: number): Tensor<Float32Array> {
   const size = channels * height * width;
@@ -33,8 +34,16 @@ export function scratchI8(slot: string, channels: number, height: number, width:
   return new Tensor(channels, height, width, buffer.length === size ? buffer : buffer.subarray(0, size));
 }
 
+export function scratchU8(slot: string, channels: number, height: number, width: number): Tensor<Uint8Array> {
+  const size = channels * height * width;
+  let buffer = uint8Slots.get(slot);
+  if (!buffer || buffer.length < size) uint8Slots.set(slot, (buffer = new Uint8Array(size)));
+  return new Tensor(channels, height, width, buffer.length === size ? buffer : buffer.subarray(0, size));
+}
+
 /** Drops every slot (the memory goes back once the garbage collector frees it). */
 export function releaseScratch(): void {
   floatSlots.clear();
   int8Slots.clear();
+  uint8Slots.clear();
 }

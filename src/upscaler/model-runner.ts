@@ -1,6 +1,8 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Region } from '../tensor/region.js';
 import { scratchF32 } from '../tensor/scratch.js';
+import { Gang, bandRows } from '../tensor/gang.js';
+import { wholeRegion } from '../tensor/region.js';
 import { DIHEDRAL_COUNT, dihedral, dihedralRegion, undoDihedral } from '../ops/dihedral.js';
 import { BlobFormatError } from '../msrn/container.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
@@ -77,20 +79,32 @@ function readInt8BlobFor(bytes: Uint8Array): Int8ModelData {
  * `core`: for a tile, the input pixels whose output is kept (see forwardF32); the output is
  * only meaningful there. `reuseOutput`: fp32 writes its output into this thread's scratch slot
  * (valid until the next call) instead of fresh memory; int8's 8-bit output is always fresh.
+ * `gang`: one member of a gang pass (tensor/gang.ts): `input` is in the gang's shared memory and
+ * complete, and so is the output (there too) when this returns.
  */
 export function forwardModel(
   loaded: LoadedModel,
   input: Tensor<Float32Array>,
   core?: Region,
   reuseOutput = false,
+  gang?: Gang,
 ): Tensor<Float32Array | Uint8Array> {
-  if (loaded.precision === 'int8') return forwardInt8(loaded.model, input, undefined, core);
+  if (loaded.precision === 'int8') return forwardInt8(loaded.model, input, undefined, core, gang);
   const { rgbRange: range, scale, nColors } = loaded.model.config;
-  const into = reuseOutput ? scratchF32('forwardModel.output', nColors, input.height * scale, input.width * scale) : undefined;
-  if (range === 255) return forwardF32(loaded.model, input, undefined, core, into);
+  const into = reuseOutput && !gang ? scratchF32('forwardModel.output', nColors, input.height * scale, input.width * scale) : undefined;
+  if (range === 255) return forwardF32(loaded.model, input, undefined, core, into, gang);
+  // each member scales its own copy of the (complete) input, and its band of the shared output
   const scaled = new Tensor(input.channels, input.height, input.width, input.data.map((v) => (v * range) / 255));
-  const output = forwardF32(loaded.model, scaled, undefined, core, into);
-  for (let i = 0; i < output.data.length; i++) output.data[i] = (output.data[i] * 255) / range;
+  const output = forwardF32(loaded.model, scaled, undefined, core, into, gang);
+  const rows = bandRows(wholeRegion(output.height, output.width), gang, 1);
+  if (rows) {
+    for (let c = 0; c < output.channels; c++) {
+      for (let i = (c * output.height + rows.y0) * output.width; i < (c * output.height + rows.y1) * output.width; i++) {
+        output.data[i] = (output.data[i] * 255) / range;
+      }
+    }
+  }
+  gang?.sync();
   return output;
 }
 

@@ -12,7 +12,8 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { Tile, tileCoreRegion } from '../msrn/tiling.js';
-import { toByte } from '../image/pixels.js';
+import { coreToRgba } from './core-rgba.js';
+import { GangTileJob, runGangTile } from './gang-tile.js';
 import { scratchF32 } from '../tensor/scratch.js';
 import { CalibrationMethod, MaxCalibrator } from '../quant/calibrate.js';
 import { LoadedModel, Precision, decodeModel, forwardModel, forwardModelEnsemble } from './model-runner.js';
@@ -39,7 +40,9 @@ export type WorkerJob =
       readonly width: number;
       /** (3, height, width), values 0..255 */
       readonly image: Float32Array;
-    };
+    }
+  /** one member's part of a tile that all workers run together (gang-tile.ts); replies null */
+  | GangTileJob;
 
 export interface WorkerRequest {
   readonly id: number;
@@ -71,26 +74,6 @@ export function runTile(loaded: LoadedModel, tile: Tile, input: Uint8Array, ense
   return coreToRgba(output, tile, loaded.model.config.scale);
 }
 
-function coreToRgba(output: Tensor<Float32Array | Uint8Array>, tile: Tile, scale: number): Uint8ClampedArray {
-  const width = tile.width * scale;
-  const height = tile.height * scale;
-  const y0 = (tile.y - tile.haloY) * scale;
-  const x0 = (tile.x - tile.haloX) * scale;
-  const plane = output.height * output.width;
-  const src = output.data;
-  const rgba = new Uint8ClampedArray(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    let i = (y0 + y) * output.width + x0;
-    for (let x = 0, o = y * width * 4; x < width; x++, i++, o += 4) {
-      rgba[o] = toByte(src[i]);
-      rgba[o + 1] = toByte(src[i + plane]);
-      rgba[o + 2] = toByte(src[i + 2 * plane]);
-      rgba[o + 3] = 255;
-    }
-  }
-  return rgba;
-}
-
 /**
  * Loads the model once and returns the function that answers each request:
  *   'tile':      run the model on a tile's halo region, reply with the core of its output (RGBA bytes);
@@ -101,6 +84,10 @@ export function createJobHandler(data: ModelWorkerData): (request: WorkerRequest
   const loaded = decodeModel(data.precision, data.weights);
   const run = (job: WorkerJob): unknown => {
     if (job.kind === 'tile') return runTile(loaded, job.tile, job.input, job.ensemble);
+    if (job.kind === 'gang-tile') {
+      runGangTile(loaded, job);
+      return null;
+    }
     if (loaded.precision !== 'fp32') throw new Error('calibration runs on fp32 weights');
     const calibrator = new MaxCalibrator(loaded.model, undefined, job.method);
     calibrator.addImage(new Tensor(3, job.height, job.width, job.image));

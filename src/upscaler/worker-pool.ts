@@ -1,4 +1,5 @@
 import type { WorkerJob, WorkerReply } from './worker-jobs.js';
+import { GANG_ABORTED_MESSAGE } from '../tensor/shared-barrier.js';
 
 /**
  * A fixed number of model workers and a queue, whatever the runtime: Node's worker_threads and
@@ -29,6 +30,8 @@ interface Pending {
   readonly id: number;
   readonly job: WorkerJob;
   readonly owner: object;
+  /** the size of the gang this job belongs to (its members queue one after the other), else 1 */
+  readonly gang: number;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
 }
@@ -55,9 +58,31 @@ export class WorkerPool {
   run<R>(owner: object, job: WorkerJob): Promise<R> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, job, owner, resolve: resolve as (r: unknown) => void, reject });
+      this.queue.push({ id: this.nextId++, job, owner, gang: 1, resolve: resolve as (r: unknown) => void, reject });
       this.dispatch();
     });
+  }
+
+  /**
+   * Queue jobs that must run at the same time, one per worker (a gang, gang-tile.ts: they wait
+   * for each other at barriers). They start together once that many workers are idle; jobs
+   * queued after them wait. Resolves with every result in order; if any fail, rejects once all
+   * have ended, with the first error that is not another member's GangAbortedError.
+   */
+  async runGang(owner: object, jobs: readonly WorkerJob[]): Promise<unknown[]> {
+    if (jobs.length > this.size) throw new RangeError(`a gang of ${jobs.length} jobs needs as many workers, the pool has ${this.size}`);
+    if (this.failure) throw this.failure;
+    const results = jobs.map(
+      (job) =>
+        new Promise<unknown>((resolve, reject) => {
+          this.queue.push({ id: this.nextId++, job, owner, gang: jobs.length, resolve, reject });
+        }),
+    );
+    this.dispatch();
+    const settled = await Promise.allSettled(results);
+    const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as Error);
+    if (failed.length > 0) throw failed.find((e) => e.message !== GANG_ABORTED_MESSAGE) ?? failed[0];
+    return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
   }
 
   /** Reject `owner`'s queued and running jobs with `reason`; the workers running them are replaced. */
@@ -106,12 +131,15 @@ export class WorkerPool {
   }
 
   private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const worker = this.idle.pop()!;
-      const pending = this.queue.shift()!;
-      this.running.set(worker, pending);
-      worker.setBusy?.(true);
-      worker.postMessage({ id: pending.id, job: pending.job });
+    // in queue order; a gang at the head waits until it can start whole
+    while (this.queue.length > 0 && this.idle.length >= this.queue[0].gang) {
+      for (let k = this.queue[0].gang; k > 0; k--) {
+        const worker = this.idle.pop()!;
+        const pending = this.queue.shift()!;
+        this.running.set(worker, pending);
+        worker.setBusy?.(true);
+        worker.postMessage({ id: pending.id, job: pending.job });
+      }
     }
   }
 

@@ -110,4 +110,36 @@ describe('WorkerPool', () => {
     expect(await settled(pool.run({}, job(2)))).toEqual({ error: 'disposed' });
     expect(() => new WorkerPool(0, fakeSpawner().spawn)).toThrow(/at least one worker, got 0/);
   });
+
+  it('runGang starts its jobs together once enough workers are idle; jobs queued after it wait', async () => {
+    const { workers, spawn, answer } = fakeSpawner();
+    const pool = new WorkerPool(2, spawn);
+    const owner = {};
+    const single = pool.run<string>(owner, job(1)); // takes one worker
+    const gang = pool.runGang(owner, [job(2), job(3)]);
+    const after = pool.run<string>(owner, job(4)); // queued behind the gang
+    expect(workers.map((w) => w.received.length).sort()).toEqual([0, 1]); // the gang waits for both
+    answer(workers.find((w) => w.received.length === 1)!, 's');
+    expect(workers.map((w) => w.received.at(-1)).sort()).toEqual([1, 2]); // both members started at once
+    for (const w of workers) answer(w, `g${w.received.at(-1)}`);
+    expect(await gang).toEqual(['g1', 'g2']); // in job order
+    expect(await single).toBe('s');
+    answer(workers.find((w) => w.received.at(-1) === 3)!, 'x');
+    expect(await after).toBe('x');
+    await expect(pool.runGang(owner, [job(1), job(2), job(3)])).rejects.toThrow(/a gang of 3 jobs needs as many workers, the pool has 2/);
+    await pool.terminate();
+  });
+
+  it("runGang waits for every member and rejects with the failing member's error, not the others' aborts", async () => {
+    const { workers, spawn, answer } = fakeSpawner();
+    const pool = new WorkerPool(2, spawn);
+    const gang = settled(pool.runGang({}, [job(1), job(2)]));
+    const [a, b] = workers;
+    a.events.message({ id: a.received[0], error: 'another member of the gang failed' }); // the abort arrives first
+    b.events.message({ id: b.received[0], error: 'input value 0.5 is not an integer 0..255' });
+    expect(await gang).toEqual({ error: 'input value 0.5 is not an integer 0..255' });
+    expect(a.busy).toBe(false);
+    expect(b.busy).toBe(false);
+    await pool.terminate();
+  });
 });

@@ -1,0 +1,113 @@
+import { MsrnConfig, upsamplerStages } from '../msrn/config.js';
+import { Tile, tileCoreRegion } from '../msrn/tiling.js';
+import { Gang, bandRows } from '../tensor/gang.js';
+import { wholeRegion } from '../tensor/region.js';
+import { SharedArena, arenaSlotBytes } from '../tensor/shared-arena.js';
+import { BARRIER_BYTES, SharedBarrier } from '../tensor/shared-barrier.js';
+import { LoadedModel, Precision, forwardModel } from './model-runner.js';
+import { writeCoreRgba } from './core-rgba.js';
+
+/**
+ * A gang tile: every worker of the pool runs one tile together (tensor/gang.ts), each computing
+ * its band of rows of every layer, in one SharedArrayBuffer that the main thread allocates and
+ * all of them map:
+ *
+ *   [barrier | the tile's input, planar RGB bytes | its core's output, RGBA | the forward's arena]
+ *
+ * Against one tile per worker, nothing is computed twice: the halo is shared (a tile may be as
+ * large as the workers' tiles together, which is the same memory) and the bands are cut at the
+ * Winograd tile grid, so the result is what one thread gives on the same tile, bit for bit.
+ * Needs SharedArrayBuffer: Node, or a cross-origin isolated page.
+ */
+export interface GangTileLayout {
+  readonly input: number;
+  readonly output: number;
+  readonly arena: number;
+  /** the bytes the layout needs; the buffer may be larger */
+  readonly bytes: number;
+}
+
+export function gangTileLayout(config: MsrnConfig, precision: Precision, tile: Tile): GangTileLayout {
+  const { scale } = config;
+  const input = arenaSlotBytes(BARRIER_BYTES);
+  const output = input + arenaSlotBytes(3 * tile.haloHeight * tile.haloWidth);
+  const arena = output + arenaSlotBytes(4 * tile.height * scale * tile.width * scale);
+  return { input, output, arena, bytes: arena + forwardArenaBytes(config, precision, tile.haloHeight, tile.haloWidth) };
+}
+
+/**
+ * The arena bytes a gang forward of `precision` on an H x W input asks for: the slots of
+ * runGangTile and of forwardF32 / forwardInt8 with a gang, each rounded as the arena rounds it.
+ * (The arena throws if a forward asks for more; a test holds the two to exactly the same.)
+ */
+export function forwardArenaBytes(config: MsrnConfig, precision: Precision, height: number, width: number): number {
+  const { nFeats: n, nBlocks, nColors, scale } = config;
+  const plane = height * width;
+  const slots: number[] = [4 * 3 * plane]; // gang.input, float
+  const stages = upsamplerStages(scale);
+  if (precision === 'fp32') {
+    slots.push(4 * 3 * plane, 4 * n * (nBlocks + 1) * plane, 4 * 2 * n * plane, 4 * 4 * n * plane); // input, features, cat1, cat2
+    let resolution = 1;
+    for (const { factor: f } of stages.slice(0, -1)) {
+      slots.push(4 * f * f * n * plane * resolution ** 2, 4 * n * plane * (resolution * f) ** 2); // conv, shuffle
+      resolution *= f;
+    }
+    const last = stages[stages.length - 1].factor;
+    slots.push(4 * nColors * last * last * plane * resolution ** 2); // the folded tail's phases
+    slots.push(4 * nColors * plane * scale * scale); // output
+  } else {
+    slots.push(3 * plane, 3 * plane, n * (nBlocks + 1) * plane, 2 * n * plane, 4 * n * plane, n * plane); // pixels, input, features, cat1, cat2, confusion
+    let resolution = 1;
+    for (const { factor: f } of stages) {
+      resolution *= f;
+      slots.push(n * plane * resolution ** 2); // the stage's shuffled output
+    }
+    slots.push(3 * plane * scale * scale, 3 * plane * scale * scale); // tail.3, output
+  }
+  return slots.reduce((sum, bytes) => sum + arenaSlotBytes(bytes), 0);
+}
+
+/** What a gang member is sent: the tile, who it is, and the shared buffer (laid out by gangTileLayout). */
+export interface GangTileJob {
+  readonly kind: 'gang-tile';
+  readonly tile: Tile;
+  readonly member: number;
+  readonly size: number;
+  readonly memory: SharedArrayBuffer;
+}
+
+/**
+ * One member's part of a gang tile: its rows of the input as floats, the forward, and its rows
+ * of the core as RGBA into the shared output. If anything throws, the barrier is aborted first,
+ * so the other members stop instead of waiting for this one.
+ */
+export function runGangTile(loaded: LoadedModel, job: GangTileJob): void {
+  const { tile, memory } = job;
+  const config = loaded.model.config;
+  const layout = gangTileLayout(config, loaded.precision, tile);
+  if (memory.byteLength < layout.bytes) throw new RangeError(`gang tile: the shared buffer holds ${memory.byteLength} bytes, the tile needs ${layout.bytes}`);
+  const barrier = new SharedBarrier(memory, job.size);
+  try {
+    const arena = new SharedArena(memory, layout.arena, memory.byteLength - layout.arena);
+    const gang: Gang = { member: job.member, size: job.size, memory: arena, sync: () => barrier.wait() };
+    const { haloHeight: h, haloWidth: w } = tile;
+    const input = arena.f32('gang.input', 3, h, w);
+    const rows = bandRows(wholeRegion(h, w), gang, 1);
+    if (rows) {
+      const bytes = new Uint8Array(memory, layout.input, 3 * h * w);
+      for (let c = 0; c < 3; c++) {
+        const from = c * h * w + rows.y0 * w;
+        const to = c * h * w + rows.y1 * w;
+        input.data.set(bytes.subarray(from, to), from);
+      }
+    }
+    gang.sync();
+    const output = forwardModel(loaded, input, tileCoreRegion(tile), true, gang);
+    const scale = config.scale;
+    const coreRows = bandRows({ y0: 0, y1: tile.height * scale, x0: 0, x1: tile.width * scale }, gang, 1);
+    if (coreRows) writeCoreRgba(output, tile, scale, new Uint8ClampedArray(memory, layout.output, 4 * tile.height * scale * tile.width * scale), coreRows.y0, coreRows.y1);
+  } catch (error) {
+    barrier.abort();
+    throw error;
+  }
+}
