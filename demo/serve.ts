@@ -2,7 +2,9 @@
  * A small static server for the demo (`npm run demo`), sending the strict Content-Security-Policy
  * the page is meant to run under: scripts and workers from this origin only, no 'unsafe-eval',
  * no 'wasm-unsafe-eval', no inline script or style. The browser tests start it too, with an extra
- * mount for the unbundled package (dist/, weights/).
+ * mount for the unbundled package (dist/, weights/). It also makes the page cross-origin isolated
+ * (COOP same-origin + COEP require-corp; everything is same-origin), which is what lets a page
+ * have SharedArrayBuffer, so the workers run each tile together (upscaler/gang-tile.ts).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -77,6 +79,7 @@ export async function startServer(options: { mounts: readonly Mount[]; port?: nu
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
         'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
         'Cache-Control': 'no-cache',
       });
       if (request.method === 'HEAD') return response.end();

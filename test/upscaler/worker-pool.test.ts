@@ -131,7 +131,7 @@ describe('WorkerPool', () => {
   });
 
   it("runGang waits for every member and rejects with the failing member's error, not the others' aborts", async () => {
-    const { workers, spawn, answer } = fakeSpawner();
+    const { workers, spawn } = fakeSpawner();
     const pool = new WorkerPool(2, spawn);
     const gang = settled(pool.runGang({}, [job(1), job(2)]));
     const [a, b] = workers;
