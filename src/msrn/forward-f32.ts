@@ -1,5 +1,5 @@
 import { Tensor, zerosF32 } from '../tensor/tensor.js';
-import { Gang, bandRows, memberWindow, threadMemory } from '../tensor/gang.js';
+import { Gang, bandRows, shareWindow, threadMemory } from '../tensor/gang.js';
 import { conv2dF32 } from '../ops/conv2d-f32.js';
 import { add } from '../ops/elementwise.js';
 import { meanShift } from '../ops/mean-shift.js';
@@ -70,12 +70,10 @@ export function forwardF32(
   }
   const windows = core && !observe ? planLayerWindows(model.config, height, width, core, true) : undefined;
   const memory = gang?.memory ?? threadMemory;
-  // In a gang each conv computes the member's band of its window, and the gang syncs after each
-  // layer (the next one reads the neighbouring bands); alone, the window as it is.
-  const conv = (from: Tensor<Float32Array>, packed: PackedConv2dF32, to: Tensor<Float32Array>, relu: boolean, window?: ConvWindow) => {
-    const part = memberWindow(window, from.height, from.width, gang);
-    if (part !== null) conv2dF32(from, packed, to, relu, part);
-  };
+  // In a gang the members share out the rows of each layer's window (shareWindow), and sync after
+  // each layer (the next one reads rows others computed); alone, each conv runs on its window.
+  const conv = (from: Tensor<Float32Array>, packed: PackedConv2dF32, to: Tensor<Float32Array>, relu: boolean) =>
+    (part: ConvWindow | undefined) => conv2dF32(from, packed, to, relu, part);
   const sync = () => gang?.sync();
 
   const shifted = memory.f32('f32.input', 3, height, width);
@@ -87,7 +85,7 @@ export function forwardF32(
   // [block 0, ..., block B-1, head]: the order of the official torch.cat(MSRB_out + [res]).
   const features = memory.f32('f32.features', n * (nBlocks + 1), height, width);
   const headOut = features.channelSlice(nBlocks * n, n);
-  conv(shifted, model.head, headOut, false, windows?.head);
+  shareWindow(windows?.head, height, width, gang, conv(shifted, model.head, headOut, false));
   observe?.('head', headOut);
   sync();
 
@@ -97,25 +95,37 @@ export function forwardF32(
   model.blocks.forEach((block, b) => {
     const name = `body.${b}`;
     const w = windows?.blocks[b];
-    conv(blockInput, block.conv3x3First, first.channelSlice(0, n), true, w?.first);
+    shareWindow(
+      w?.first, height, width, gang,
+      conv(blockInput, block.conv3x3First, first.channelSlice(0, n), true),
+      conv(blockInput, block.conv5x5First, first.channelSlice(n, n), true),
+    );
     observe?.(`${name}.conv_3_1`, first.channelSlice(0, n));
-    conv(blockInput, block.conv5x5First, first.channelSlice(n, n), true, w?.first);
     observe?.(`${name}.conv_5_1`, first.channelSlice(n, n));
     observe?.(`${name}.cat1`, first);
     sync();
-    conv(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true, w?.second);
+    shareWindow(
+      w?.second, height, width, gang,
+      conv(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true),
+      conv(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true),
+    );
     observe?.(`${name}.conv_3_2`, second.channelSlice(0, 2 * n));
-    conv(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true, w?.second);
     observe?.(`${name}.conv_5_2`, second.channelSlice(2 * n, 2 * n));
     observe?.(`${name}.cat2`, second);
     sync();
     const blockOut = features.channelSlice(b * n, n);
-    const confusion: ConvWindow | undefined = w && { input: w.output, output: w.output };
-    conv(second, block.confusion, blockOut, false, confusion);
-    observe?.(`${name}.confusion`, blockOut);
-    // the residual add on the rows the confusion just computed (all of them alone)
-    const addRows = memberWindow(confusion, height, width, gang);
-    if (addRows !== null) add(blockOut, blockInput, blockOut, addRows?.output);
+    const confusion = conv(second, block.confusion, blockOut, false);
+    if (observe) {
+      confusion(undefined);
+      observe(`${name}.confusion`, blockOut);
+      add(blockOut, blockInput, blockOut);
+    } else {
+      // the residual add right after the confusion, on the rows it just computed (all of them alone)
+      shareWindow(w && { input: w.output, output: w.output }, height, width, gang, (part) => {
+        confusion(part);
+        add(blockOut, blockInput, blockOut, gang && part?.output);
+      });
+    }
     observe?.(name, blockOut);
     sync();
     blockInput = blockOut;
@@ -125,11 +135,11 @@ export function forwardF32(
   // tail.0 and tail.1 live in cat2's memory, which nothing reads after the last block: fresh
   // memory is faulted in page by page (tensor/scratch.ts), 8.7 MB less of it for a 256-pixel tile.
   const fused = second.channelSlice(0, n);
-  conv(features, model.fusion, fused, false, windows && { input: windows.fusion, output: windows.fusion });
+  shareWindow(windows && { input: windows.fusion, output: windows.fusion }, height, width, gang, conv(features, model.fusion, fused, false));
   observe?.('tail.0', fused);
   sync();
   let current = second.channelSlice(n, n);
-  conv(fused, model.tailConv, current, false, windows?.tail1);
+  shareWindow(windows?.tail1, height, width, gang, conv(fused, model.tailConv, current, false));
   observe?.('tail.1', current);
   sync();
 
@@ -139,11 +149,11 @@ export function forwardF32(
     const f = stage.factor;
     const expanded = memory.f32(`f32.up.${i}.conv`, f * f * n, current.height, current.width);
     const shuffled = memory.f32(`f32.up.${i}.shuffle`, n, current.height * f, current.width * f);
-    const part = memberWindow(windows?.upsampler[i], current.height, current.width, gang);
-    if (part !== null) {
-      conv2dF32(current, stage.conv, expanded, false, part);
+    const from = current;
+    shareWindow(windows?.upsampler[i], from.height, from.width, gang, (part) => {
+      conv2dF32(from, stage.conv, expanded, false, part);
       pixelShuffle(expanded, f, shuffled, gang && part?.output); // the shuffle of the rows just computed
-    }
+    });
     observe?.(stage.prefix, shuffled);
     sync();
     current = shuffled;

@@ -1,5 +1,5 @@
 import { Tensor, zerosF32 } from '../tensor/tensor.js';
-import { Gang, memberWindow, threadMemory } from '../tensor/gang.js';
+import { Gang, shareWindow, threadMemory } from '../tensor/gang.js';
 import { PackedConv2dF32, conv2dF32, packConv2dF32 } from '../ops/conv2d-f32.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
 import { ConvWindow } from '../tensor/region.js';
@@ -134,8 +134,9 @@ function addScaledKernels(weight: Float64Array, oc: number, up: Float32Array, uc
  * correction is still made on the whole tensor's border ring, which is the image's where a tile
  * meets it and lies outside the kept core elsewhere.
  *
- * A gang member (tensor/gang.ts) computes its band of the window's rows: the conv, the shuffle
- * and the border correction of the HR rows they make. The caller syncs the gang afterwards.
+ * In a gang (tensor/gang.ts) the members share out the window's rows: each computes the conv,
+ * the shuffle and the border correction of the HR rows its chunks make. The caller syncs the
+ * gang afterwards.
  */
 export function runFusedTailF32(
   input: Tensor<Float32Array>,
@@ -153,12 +154,11 @@ export function runFusedTailF32(
     correctBorder(input, tail, output, 0, output.height);
     return output;
   }
-  const part = memberWindow(window, height, width, gang);
-  if (part) {
+  shareWindow(window, height, width, gang, (part) => {
     conv2dF32(input, tail.conv, phases, false, part);
-    pixelShuffle(phases, f, output, part.output);
-    correctBorder(input, tail, output, part.output.y0 * f, part.output.y1 * f);
-  }
+    pixelShuffle(phases, f, output, part!.output);
+    correctBorder(input, tail, output, part!.output.y0 * f, part!.output.y1 * f);
+  });
   return output;
 }
 

@@ -1,5 +1,5 @@
 import { Tensor, zerosU8 } from '../tensor/tensor.js';
-import { Gang, bandRows, memberWindow, threadMemory } from '../tensor/gang.js';
+import { Gang, bandRows, shareWindow, threadMemory } from '../tensor/gang.js';
 import { addI8 } from './add-i8.js';
 import { QuantizedConv2d, conv2dI8, conv2dI8PixelShuffle } from './conv2d-i8.js';
 import { Int8Model } from './int8-model.js';
@@ -34,11 +34,8 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
   const layer = (name: string): QuantizedConv2d => model.convs.get(name)!;
   const windows = core && !observe ? planLayerWindows(model.config, height, width, core, false) : undefined;
   const memory = gang?.memory ?? threadMemory;
-  // as in forwardF32: a gang member computes its band of each conv's window, then the gang syncs
-  const conv = (from: IntTensor, name: string, to: IntTensor, window?: ConvWindow) => {
-    const part = memberWindow(window, from.height, from.width, gang);
-    if (part !== null) conv2dI8(from, layer(name), to, part);
-  };
+  // as in forwardF32: the members of a gang share out each layer's rows, then sync
+  const conv = (from: IntTensor, name: string, to: IntTensor) => (part: ConvWindow | undefined) => conv2dI8(from, layer(name), to, part);
   const sync = () => gang?.sync();
 
   // the image as bytes (alone in fresh memory, as before; a gang's in its arena), then sub_mean
@@ -63,7 +60,7 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
 
   const features = memory.i8('i8.features', n * (nBlocks + 1), height, width);
   const headOut = features.channelSlice(nBlocks * n, n);
-  conv(input, 'head.0', headOut, windows?.head);
+  shareWindow(windows?.head, height, width, gang, conv(input, 'head.0', headOut));
   observe?.('head', headOut);
   sync();
 
@@ -74,21 +71,25 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
   for (let b = 0; b < nBlocks; b++) {
     const body = `body.${b}`;
     const w = windows?.blocks[b];
-    conv(blockInput, `${body}.conv_3_1`, first.channelSlice(0, n), w?.first);
-    conv(blockInput, `${body}.conv_5_1`, first.channelSlice(n, n), w?.first);
+    shareWindow(w?.first, height, width, gang, conv(blockInput, `${body}.conv_3_1`, first.channelSlice(0, n)), conv(blockInput, `${body}.conv_5_1`, first.channelSlice(n, n)));
     observe?.(`${body}.cat1`, first);
     sync();
-    conv(first, `${body}.conv_3_2`, second.channelSlice(0, 2 * n), w?.second);
-    conv(first, `${body}.conv_5_2`, second.channelSlice(2 * n, 2 * n), w?.second);
+    shareWindow(w?.second, height, width, gang, conv(first, `${body}.conv_3_2`, second.channelSlice(0, 2 * n)), conv(first, `${body}.conv_5_2`, second.channelSlice(2 * n, 2 * n)));
     observe?.(`${body}.cat2`, second);
     sync();
-    const confusionWindow: ConvWindow | undefined = w && { input: w.output, output: w.output };
-    conv(second, `${body}.confusion`, confusion, confusionWindow);
-    observe?.(`${body}.confusion`, confusion);
     const blockOut = features.channelSlice(b * n, n);
-    // the residual add on the rows the confusion just computed (all of them alone)
-    const addRows = memberWindow(confusionWindow, height, width, gang);
-    if (addRows !== null) addI8(confusion, blockInput, model.adds.get(`${body}.add`)!, blockOut, addRows?.output);
+    const add = model.adds.get(`${body}.add`)!;
+    if (observe) {
+      conv(second, `${body}.confusion`, confusion)(undefined);
+      observe(`${body}.confusion`, confusion);
+      addI8(confusion, blockInput, add, blockOut);
+    } else {
+      // the residual add right after the confusion, on the rows it just computed (all of them alone)
+      shareWindow(w && { input: w.output, output: w.output }, height, width, gang, (part) => {
+        conv(second, `${body}.confusion`, confusion)(part);
+        addI8(confusion, blockInput, add, blockOut, gang && part?.output);
+      });
+    }
     observe?.(body, blockOut);
     sync();
     blockInput = blockOut;
@@ -96,32 +97,37 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
 
   // tail.0 and tail.1 in cat2's memory, unread after the last block (as forwardF32 does)
   const fused = second.channelSlice(0, n);
-  conv(features, 'tail.0', fused, windows && { input: windows.fusion, output: windows.fusion });
+  shareWindow(windows && { input: windows.fusion, output: windows.fusion }, height, width, gang, conv(features, 'tail.0', fused));
   observe?.('tail.0', fused);
   sync();
   let current = second.channelSlice(n, n);
-  conv(fused, 'tail.1', current, windows?.tail1);
+  shareWindow(windows?.tail1, height, width, gang, conv(fused, 'tail.1', current));
   observe?.('tail.1', current);
   sync();
 
   for (const [i, stage] of model.upsampler.entries()) {
     const f = stage.factor;
     const shuffled = memory.i8(`i8.up.${i}.shuffle`, n, current.height * f, current.width * f);
-    const part = memberWindow(windows?.upsampler[i], current.height, current.width, gang);
-    if (part !== null) conv2dI8PixelShuffle(current, layer(stage.prefix), f, shuffled, part); // the conv, then PixelShuffle(f)
+    const from = current;
+    shareWindow(windows?.upsampler[i], from.height, from.width, gang, (part) => conv2dI8PixelShuffle(from, layer(stage.prefix), f, shuffled, part)); // the conv, then PixelShuffle(f)
     observe?.(stage.prefix, shuffled);
     sync();
     current = shuffled;
   }
 
   const last = memory.i8('i8.tail.3', 3, current.height, current.width);
-  const lastWindow = memberWindow(windows?.last, current.height, current.width, gang);
   const output = gang ? memory.u8('i8.output', 3, current.height, current.width) : zerosU8(3, current.height, current.width);
-  if (lastWindow !== null) {
-    conv2dI8(current, layer('tail.3'), last, lastWindow);
-    observe?.('tail.3', last);
-    // add_mean is pointwise: a gang member's rows of tail.3 are all it reads
-    conv2dI8(last, layer('add_mean'), output, gang && lastWindow && { input: lastWindow.output, output: lastWindow.output });
+  if (observe) {
+    conv2dI8(current, layer('tail.3'), last);
+    observe('tail.3', last);
+    conv2dI8(last, layer('add_mean'), output);
+  } else {
+    const from = current;
+    shareWindow(windows?.last, from.height, from.width, gang, (part) => {
+      conv2dI8(from, layer('tail.3'), last, part);
+      // add_mean is pointwise: in a gang, on the rows of tail.3 just computed; alone, everywhere
+      conv2dI8(last, layer('add_mean'), output, gang && part && { input: part.output, output: part.output });
+    });
   }
   observe?.('output', output);
   sync();

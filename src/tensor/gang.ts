@@ -17,10 +17,11 @@ export const threadMemory: ActivationMemory = { f32: scratchF32, i8: scratchI8, 
 
 /**
  * A gang: `size` threads running one forward pass together (SPMD). Every member runs the same
- * code on the same tensors (in `memory`, shared) and computes its own band of rows of each layer
- * (bandRows); `sync()` is the barrier between layers, since a layer reads its neighbours' rows of
- * the layer before. Unlike tiles, nothing is computed twice: no halo, and the bands are cut at
- * the Winograd tile grid, so the result is the one-thread result bit for bit.
+ * code on the same tensors (in `memory`, shared) and computes its share of the rows of each
+ * layer (shareWindow; bandRows for the cheap pointwise steps); `sync()` is the barrier between
+ * layers, since a layer reads its neighbours' rows of the layer before. Unlike tiles, nothing is
+ * computed twice: no halo, and rows are shared out at the Winograd tile grid, so the result is
+ * the one-thread result bit for bit.
  */
 export interface Gang {
   readonly member: number;
@@ -28,6 +29,8 @@ export interface Gang {
   readonly memory: ActivationMemory;
   /** Returns once every member has called it (the same number of times); throws if the gang was aborted. */
   sync(): void;
+  /** The next number of this layer's shared counter: 0, 1, 2, ... across all members, from 0 again after each sync. */
+  claim(): number;
 }
 
 /**
@@ -38,7 +41,8 @@ export interface Gang {
 export const GANG_ROW_ALIGN = 8;
 
 /**
- * The member's part of `region`: its rows split into `gang.size` bands of whole `align`-row
+ * A fixed split, for the cheap pointwise steps (shareWindow shares the convs out as they go):
+ * the member's part of `region`, its rows split into `gang.size` bands of whole `align`-row
  * blocks counted from region.y0, as even as the blocks allow (band i gets blocks
  * floor(i B / size) .. floor((i + 1) B / size)). Undefined when the member's band is empty (more
  * members than blocks). Without a gang, the region itself.
@@ -53,13 +57,42 @@ export function bandRows(region: Region, gang: Gang | undefined, align = GANG_RO
 }
 
 /**
- * The window a gang member computes of a conv: its band (bandRows) of the window's output
- * region (the whole output by default), reading the same input region. Null when its band is
- * empty. Without a gang, `window` as it is.
+ * Runs the tasks of one layer on `window`'s output rows (the whole height x width tensor by
+ * default), each task once on every row. Alone: each task once, on `window` as it is. In a gang:
+ * the rows are cut into chunks of whole GANG_ROW_ALIGN-row blocks from the region's top (so a
+ * chunk splits no Winograd tile, and the result does not depend on who computes what), and the
+ * members claim (task, chunk) pairs one at a time until none are left, task by task: a member
+ * slowed down (the machine is shared) simply takes fewer chunks, where fixed bands made the
+ * others wait for it at every barrier. At most one layer's sharing between two syncs (the chunk
+ * counter restarts at each sync). Each task gets the part of the window it computes.
  */
-export function memberWindow(window: ConvWindow | undefined, height: number, width: number, gang: Gang | undefined): ConvWindow | undefined | null {
-  if (!gang) return window;
-  const whole = wholeRegion(height, width);
-  const output = bandRows(window?.output ?? whole, gang);
-  return output ? { input: window?.input ?? whole, output } : null;
+export function shareWindow(
+  window: ConvWindow | undefined,
+  height: number,
+  width: number,
+  gang: Gang | undefined,
+  ...tasks: ((part: ConvWindow | undefined) => void)[]
+): void {
+  if (!gang || gang.size === 1) {
+    for (const task of tasks) task(window);
+    return;
+  }
+  const input = window?.input ?? wholeRegion(height, width);
+  const output = window?.output ?? wholeRegion(height, width);
+  const blocks = Math.ceil((output.y1 - output.y0) / GANG_ROW_ALIGN);
+  const blocksPerChunk = Math.max(1, Math.round(blocks / (CHUNKS_PER_MEMBER * gang.size)));
+  const rowsPerChunk = blocksPerChunk * GANG_ROW_ALIGN;
+  const chunks = Math.ceil(blocks / blocksPerChunk);
+  for (let k = gang.claim(); k < chunks * tasks.length; k = gang.claim()) {
+    const chunk = k % chunks;
+    const y0 = output.y0 + chunk * rowsPerChunk;
+    tasks[Math.floor(k / chunks)]({ input, output: { ...output, y0, y1: Math.min(output.y1, y0 + rowsPerChunk) } });
+  }
 }
+
+/**
+ * About this many chunks per member and task: enough that the last chunk's wait is short
+ * (1 / 8 of a member's share), few enough that each chunk's fixed costs (a Winograd conv
+ * refills r - 1 input rows of its strip per call) stay small.
+ */
+const CHUNKS_PER_MEMBER = 8;

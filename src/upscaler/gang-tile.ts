@@ -89,7 +89,7 @@ export function runGangTile(loaded: LoadedModel, job: GangTileJob): void {
   const barrier = new SharedBarrier(memory, job.size);
   try {
     const arena = new SharedArena(memory, layout.arena, memory.byteLength - layout.arena);
-    const gang: Gang = { member: job.member, size: job.size, memory: arena, sync: () => barrier.wait() };
+    const gang: Gang = { member: job.member, size: job.size, memory: arena, sync: () => barrier.wait(), claim: () => barrier.claim() };
     const { haloHeight: h, haloWidth: w } = tile;
     const input = arena.f32('gang.input', 3, h, w);
     const rows = bandRows(wholeRegion(h, w), gang, 1);

@@ -7,6 +7,7 @@ import { LoadedModel, loadedConfig } from './model-runner.js';
 import { runTile } from './worker-jobs.js';
 import { WorkerPool } from './worker-pool.js';
 import { GangTileJob, gangTileLayout } from './gang-tile.js';
+import { BARRIER_BYTES } from '../tensor/shared-barrier.js';
 
 /**
  * One upscale of decoded pixels, tile by tile, the same in every runtime: on the pool's workers,
@@ -101,7 +102,7 @@ export async function upscaleTiles(
         for (const [t, tile] of tiles.entries()) {
           throwIfAborted(call.signal);
           const layout = layouts[t];
-          new Int32Array(memory, 0, 3).fill(0); // a fresh barrier (an aborted one stays aborted)
+          new Uint8Array(memory, 0, BARRIER_BYTES).fill(0); // a fresh barrier (an aborted one stays aborted)
           tileBytes(image, tile, new Uint8Array(memory, layout.input, 3 * tile.haloHeight * tile.haloWidth));
           const jobs = Array.from({ length: gangSize }, (_, member): GangTileJob => ({ kind: 'gang-tile', tile, member, size: gangSize, memory }));
           await pool.runGang(owner, jobs);

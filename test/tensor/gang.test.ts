@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { GANG_ROW_ALIGN, Gang, bandRows, memberWindow, threadMemory } from '../../src/tensor/gang.js';
+import { GANG_ROW_ALIGN, Gang, bandRows, shareWindow, threadMemory } from '../../src/tensor/gang.js';
+import type { ConvWindow } from '../../src/tensor/region.js';
 import { SharedArena, arenaSlotBytes } from '../../src/tensor/shared-arena.js';
-import { GangAbortedError, SharedBarrier } from '../../src/tensor/shared-barrier.js';
+import { BARRIER_BYTES, GangAbortedError, SharedBarrier } from '../../src/tensor/shared-barrier.js';
 
-const gangOf = (member: number, size: number): Gang => ({ member, size, memory: threadMemory, sync: () => undefined });
+const gangOf = (member: number, size: number): Gang => ({ member, size, memory: threadMemory, sync: () => undefined, claim: () => 0 });
 
 describe('bandRows', () => {
   it("splits a region's rows among the members in whole 8-row blocks from its top, covering each row once", () => {
@@ -31,13 +32,28 @@ describe('bandRows', () => {
     expect(bandRows({ y0: 0, y1: 10, x0: 0, x1: 1 }, gangOf(1, 2), 1)).toEqual({ y0: 5, y1: 10, x0: 0, x1: 1 });
   });
 
-  it('memberWindow: the band of the window (or of the whole tensor), reading the same input; null when empty', () => {
-    const window = { input: { y0: 0, y1: 30, x0: 0, x1: 20 }, output: { y0: 2, y1: 28, x0: 2, x1: 18 } };
-    expect(memberWindow(window, 30, 20, undefined)).toBe(window);
-    expect(memberWindow(undefined, 30, 20, undefined)).toBeUndefined();
-    expect(memberWindow(window, 30, 20, gangOf(1, 2))).toEqual({ input: window.input, output: { y0: 18, y1: 28, x0: 2, x1: 18 } });
-    expect(memberWindow(undefined, 30, 20, gangOf(0, 2))).toEqual({ input: { y0: 0, y1: 30, x0: 0, x1: 20 }, output: { y0: 0, y1: 16, x0: 0, x1: 20 } });
-    expect(memberWindow(undefined, 4, 20, gangOf(0, 2))).toBeNull(); // one block: the last member's
+  it('shareWindow: alone, each task once on the window; in a gang, chunks of whole 8-row blocks, every row of every task once', () => {
+    const window = { input: { y0: 0, y1: 300, x0: 0, x1: 20 }, output: { y0: 3, y1: 290, x0: 2, x1: 18 } };
+    const seen: [number, ConvWindow | undefined][] = [];
+    shareWindow(window, 300, 20, undefined, (p) => seen.push([0, p]), (p) => seen.push([1, p]));
+    expect(seen).toEqual([[0, window], [1, window]]);
+    for (const [w, size] of [[window, 2], [undefined, 3], [{ input: window.input, output: { y0: 5, y1: 9, x0: 0, x1: 1 } }, 2]] as const) {
+      // one member claiming alone (the others have not started) takes every chunk, task by task
+      let next = 0;
+      const gang: Gang = { member: 0, size, memory: threadMemory, sync: () => undefined, claim: () => next++ };
+      const parts: [number, ConvWindow][] = [];
+      shareWindow(w, 300, 20, gang, (p) => parts.push([0, p!]), (p) => parts.push([1, p!]));
+      const output = w?.output ?? { y0: 0, y1: 300, x0: 0, x1: 20 };
+      for (const task of [0, 1]) {
+        const mine = parts.filter(([t]) => t === task).map(([, p]) => p);
+        expect(mine.every((p) => p.input === (w?.input ?? p.input) && p.output.x0 === output.x0 && p.output.x1 === output.x1)).toBe(true);
+        expect(mine.every((p) => (p.output.y0 - output.y0) % GANG_ROW_ALIGN === 0)).toBe(true);
+        const rows = mine.flatMap((p) => Array.from({ length: p.output.y1 - p.output.y0 }, (_, i) => p.output.y0 + i));
+        expect(rows).toEqual(Array.from({ length: output.y1 - output.y0 }, (_, i) => output.y0 + i));
+      }
+      expect(parts.findIndex(([t]) => t === 1)).toBe(parts.filter(([t]) => t === 0).length); // task 0's chunks first
+      expect(parts.length).toBeGreaterThanOrEqual(2);
+    }
   });
 });
 
@@ -61,11 +77,14 @@ describe('SharedArena', () => {
 
 describe('SharedBarrier', () => {
   it('a gang of one passes; an aborted barrier throws GangAbortedError at the next wait', () => {
-    const buffer = new SharedArrayBuffer(12);
+    const buffer = new SharedArrayBuffer(BARRIER_BYTES);
     const alone = new SharedBarrier(buffer, 1);
     alone.wait();
     alone.wait();
     const pair = new SharedBarrier(buffer, 2);
+    expect([pair.claim(), pair.claim(), pair.claim()]).toEqual([0, 1, 2]);
+    alone.wait(); // the last to arrive restarts the chunk counter
+    expect(pair.claim()).toBe(0);
     pair.abort();
     expect(pair.aborted).toBe(true);
     expect(() => pair.wait()).toThrow(GangAbortedError);

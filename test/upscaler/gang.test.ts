@@ -29,7 +29,7 @@ const { parentPort, workerData } = require('node:worker_threads');
   try {
     const loaded = decodeModel(precision, weights);
     const arena = new SharedArena(memory, ${ARENA_OFFSET});
-    const gang = { member, size, memory: arena, sync: () => barrier.wait() };
+    const gang = { member, size, memory: arena, sync: () => barrier.wait(), claim: () => barrier.claim() };
     const input = arena.f32('gang.input', 3, height, width);
     if (member === 0) input.data.set(image);
     gang.sync();
