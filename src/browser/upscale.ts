@@ -21,7 +21,12 @@ export interface BrowserUpscalerOptions extends CommonUpscalerOptions {
    * `new URL(..., import.meta.url)` copy along.
    */
   readonly weights?: WeightsLocation;
-  /** Web Workers (default: navigator.hardwareConcurrency); 1 runs on the calling thread. Same bytes for any count. */
+  /**
+   * Web Workers (default: navigator.hardwareConcurrency); 1 runs on the calling thread. On a
+   * cross-origin isolated page (COOP + COEP headers: SharedArrayBuffer) they run each tile
+   * together, else one tile each (slower: every tile's halo is computed twice). Same result for
+   * any count (int8 bit for bit; fp32 to float32 rounding, which moves a byte rarely).
+   */
   readonly threads?: number;
   /** Where the worker script is, if a bundler put it elsewhere (default: model-worker.js next to this module). */
   readonly workerUrl?: string | URL;

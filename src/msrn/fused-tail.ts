@@ -2,7 +2,7 @@ import { Tensor, zerosF32 } from '../tensor/tensor.js';
 import { Gang, shareWindow, threadMemory } from '../tensor/gang.js';
 import { PackedConv2dF32, conv2dF32, packConv2dF32 } from '../ops/conv2d-f32.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
-import { ConvWindow } from '../tensor/region.js';
+import { ConvWindow, wholeRegion } from '../tensor/region.js';
 
 /**
  * The fp32 tail after the last upsampler stage, folded into one conv at LR.
@@ -156,8 +156,9 @@ export function runFusedTailF32(
   }
   shareWindow(window, height, width, gang, (part) => {
     conv2dF32(input, tail.conv, phases, false, part);
-    pixelShuffle(phases, f, output, part!.output);
-    correctBorder(input, tail, output, part!.output.y0 * f, part!.output.y1 * f);
+    const rows = part?.output ?? wholeRegion(height, width); // (a gang of one: the whole window)
+    pixelShuffle(phases, f, output, rows);
+    correctBorder(input, tail, output, rows.y0 * f, rows.y1 * f);
   });
   return output;
 }

@@ -13,8 +13,9 @@ import { Region } from '../tensor/region.js';
  * int8 output equals whole-image output bit for bit (integer arithmetic). fp32 equals it to
  * float32 rounding: its Winograd convs work on blocks anchored to the tile (or to a layer's
  * window), in float64, so another block grid can round a value differently in the last float32
- * bit (rarely; the float64 results differ by about 1e-14 relative). A given tile size gives the
- * same bytes on any thread count.
+ * bit (rarely; the float64 results differ by about 1e-14 relative). The same tiles give the same
+ * bytes however many threads run them (a gang of workers on one tile included, gang.ts); with
+ * shared memory, N workers run tiles of up to N tileSize^2 pixels, which is another tiling.
  */
 export interface Tile {
   /** the core region, in LR pixels */

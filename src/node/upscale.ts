@@ -26,7 +26,11 @@ export interface UpscalerOptions extends CommonUpscalerOptions {
    * 'int8'. Defaults to the blobs shipped in the package.
    */
   readonly weights?: WeightsSource;
-  /** Worker threads (default: the available cores); 1 runs on the calling thread. Same result for any count. */
+  /**
+   * Worker threads (default: the available cores); 1 runs on the calling thread. Several run
+   * each tile together, on shared memory (upscaler/gang-tile.ts). Same result for any count
+   * (int8 bit for bit; fp32 to float32 rounding, which moves a byte rarely).
+   */
   readonly threads?: number;
 }
 

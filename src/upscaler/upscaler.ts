@@ -33,10 +33,12 @@ export interface CommonUpscalerOptions {
   readonly precision?: Precision;
   /**
    * Tiles hold at most tileSize x tileSize LR pixels (default 256 x 256; any shape): bounds the
-   * memory per thread. The result does not depend on it.
+   * memory per thread (with shared memory, N workers run one tile of up to N tileSize^2 pixels
+   * together). The result does not depend on it (int8: bit for bit; fp32: to float32 rounding,
+   * which moves a byte rarely).
    */
   readonly tileSize?: number;
-  /** Worker threads; 1 runs on the calling thread. Same result for any count. */
+  /** Worker threads; 1 runs on the calling thread. Same result for any count (as for tileSize). */
   readonly threads?: number;
   /** Refuse inputs with more pixels than this (default 50 MP), before decoding them. */
   readonly maxPixels?: number;
