@@ -1,13 +1,12 @@
 import { Tensor, zerosF32 } from '../tensor/tensor.js';
 import { Gang, bandRows, shareWindow, threadMemory } from '../tensor/gang.js';
-import { conv2dF32 } from '../ops/conv2d-f32.js';
+import { PackedConv2dF32, conv2dF32 } from '../ops/conv2d-f32.js';
 import { add } from '../ops/elementwise.js';
 import { meanShift } from '../ops/mean-shift.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
 import { MsrnModelF32 } from './model-f32.js';
 import { runFusedTailF32 } from './fused-tail.js';
 import { ConvWindow, Region, wholeRegion } from '../tensor/region.js';
-import { PackedConv2dF32 } from '../ops/conv2d-f32.js';
 import { planLayerWindows } from './layer-windows.js';
 
 /**
@@ -46,9 +45,9 @@ export type ForwardObserver = (name: string, tensor: Tensor<Float32Array>) => vo
  * page by page: 10 ms for a 256-pixel tile's 3.7 MB on this project's machine.
  *
  * `gang`: this call is one member of a gang (tensor/gang.ts) running the pass together with the
- * others: the intermediates (and, by default, the output) live in the gang's shared memory,
- * each layer computes the member's band of rows, and the members sync between layers. Returns
- * after the last sync: the whole output is complete. Not with an observer.
+ * others: the intermediates (and, by default, the output) live in the gang's shared memory, the
+ * members share out the rows of each layer and sync between layers. Returns after the last
+ * sync: the whole output is complete. Not with an observer.
  */
 export function forwardF32(
   model: MsrnModelF32,

@@ -2,9 +2,8 @@
  * A barrier for the members of a gang (gang.ts), over 16 bytes of a SharedArrayBuffer that every
  * member maps: [arrived, generation, aborted, next]. The last member to arrive resets the count
  * and the layer's chunk counter (`next`, claim()) and bumps the generation; the others sleep in
- * Atomics.wait until it changes. Atomics.wait is
- * allowed in workers (Node's and the browser's), not on a browser's main thread, which never
- * joins a gang.
+ * Atomics.wait until it changes. Atomics.wait is allowed in workers (Node's and the browser's),
+ * not on a browser's main thread, which never joins a gang.
  *
  * A member that fails calls abort(): every member waiting now or later throws instead of waiting
  * forever for it. Waits wake every WAIT_MS to look at the flag too, so an abort is seen even if

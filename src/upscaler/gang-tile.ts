@@ -8,15 +8,15 @@ import { LoadedModel, Precision, forwardModel } from './model-runner.js';
 import { writeCoreRgba } from './core-rgba.js';
 
 /**
- * A gang tile: every worker of the pool runs one tile together (tensor/gang.ts), each computing
- * its band of rows of every layer, in one SharedArrayBuffer that the main thread allocates and
- * all of them map:
+ * A gang tile: every worker of the pool runs one tile together (tensor/gang.ts), sharing out
+ * the rows of every layer, in one SharedArrayBuffer that the main thread allocates and all of
+ * them map:
  *
  *   [barrier | the tile's input, planar RGB bytes | its core's output, RGBA | the forward's arena]
  *
  * Against one tile per worker, nothing is computed twice: the halo is shared (a tile may be as
- * large as the workers' tiles together, which is the same memory) and the bands are cut at the
- * Winograd tile grid, so the result is what one thread gives on the same tile, bit for bit.
+ * large as the workers' tiles together, which is the same memory) and the rows are shared out at
+ * the Winograd tile grid, so the result is what one thread gives on the same tile, bit for bit.
  * Needs SharedArrayBuffer: Node, or a cross-origin isolated page.
  */
 export interface GangTileLayout {

@@ -98,21 +98,20 @@ export async function upscaleTiles(
     if (gangSize > 1) {
       const layouts = tiles.map((tile) => gangTileLayout(config, loaded.precision, tile));
       const memory = leaseSharedMemory(pool, Math.max(...layouts.map((l) => l.bytes)));
-      try {
-        for (const [t, tile] of tiles.entries()) {
-          throwIfAborted(call.signal);
-          const layout = layouts[t];
-          new Uint8Array(memory, 0, BARRIER_BYTES).fill(0); // a fresh barrier (an aborted one stays aborted)
-          tileBytes(image, tile, new Uint8Array(memory, layout.input, 3 * tile.haloHeight * tile.haloWidth));
-          const jobs = Array.from({ length: gangSize }, (_, member): GangTileJob => ({ kind: 'gang-tile', tile, member, size: gangSize, memory }));
-          await pool.runGang(owner, jobs);
-          throwIfAborted(call.signal);
-          paste(tile, new Uint8ClampedArray(memory, layout.output, 4 * tile.width * scale * tile.height * scale));
-          progress();
-        }
-      } finally {
-        returnSharedMemory(pool, memory);
+      for (const [t, tile] of tiles.entries()) {
+        throwIfAborted(call.signal);
+        const layout = layouts[t];
+        new Uint8Array(memory, 0, BARRIER_BYTES).fill(0); // a fresh barrier (an aborted one stays aborted)
+        tileBytes(image, tile, new Uint8Array(memory, layout.input, 3 * tile.haloHeight * tile.haloWidth));
+        const jobs = Array.from({ length: gangSize }, (_, member): GangTileJob => ({ kind: 'gang-tile', tile, member, size: gangSize, memory }));
+        await pool.runGang(owner, jobs);
+        throwIfAborted(call.signal);
+        paste(tile, new Uint8ClampedArray(memory, layout.output, 4 * tile.width * scale * tile.height * scale));
+        progress();
       }
+      // Kept for the next call only now: after an abort or a failure the buffer is dropped, since
+      // a worker being terminated may still touch it for a moment.
+      returnSharedMemory(pool, memory);
       applyAlpha();
       return { width, height, data: out };
     }

@@ -156,11 +156,18 @@ export class WorkerPool {
     this.dispatch();
   }
 
+  /**
+   * A worker died: the pool is done. Every job rejects and every worker stops, since a job still
+   * running may never end (a gang member would wait for the dead one at its next barrier) and,
+   * in Node, a busy worker keeps the process alive.
+   */
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
     for (const pending of [...this.queue, ...this.running.values()]) pending.reject(error);
     this.queue.length = 0;
     this.running.clear();
+    this.idle.length = 0;
+    for (const worker of [...this.workers]) this.stop(worker);
   }
 }

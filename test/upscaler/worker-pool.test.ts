@@ -96,6 +96,7 @@ describe('WorkerPool', () => {
     const next = settled(pool.run(owner, job(2)));
     workers[1].events.error(new Error('a model worker failed: boom'));
     expect(await next).toEqual({ error: 'a model worker failed: boom' });
+    expect(workers.every((w) => w.terminated)).toBe(true); // the pool is done: nothing left running
     expect(await settled(pool.run(owner, job(3)))).toEqual({ error: 'a model worker failed: boom' });
     await pool.terminate();
   });
