@@ -79,6 +79,7 @@ describe('a gang forward equals the one-thread forward bit for bit', () => {
     { config: DEFAULT_CONFIG, height: 45, width: 38, size: 3, core: { y0: 13, y1: 30, x0: 5, x1: 33 } },
     { config: { ...DEFAULT_CONFIG, nFeats: 8, nBlocks: 1, scale: 3 }, height: 29, width: 20, size: 2 },
     { config: { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1, scale: 4, rgbRange: 1 }, height: 26, width: 17, size: 2, core: { y0: 0, y1: 17, x0: 3, x1: 17 } },
+    { config: { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1, scale: 8 }, height: 13, width: 11, size: 2, core: { y0: 2, y1: 11, x0: 0, x1: 9 } },
     { config: { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1, scale: 2 }, height: 9, width: 12, size: 3 }, // fewer 8-row blocks than members
   ];
   for (const { config, height, width, size, core } of cases) {
