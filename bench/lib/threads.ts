@@ -1,7 +1,7 @@
 /**
  * The N-thread entries of the network benchmark: the library's worker pool (createUpscaler with
- * `threads` workers over 256-pixel tiles), fed the same 270x480 frame and weights as the
- * 1-thread rows. A run is one whole frame through the pool, RGBA out, as a user gets it; for
+ * `threads` workers, which run each tile together: the frame is one tile), fed the same 270x480
+ * frame and weights as the 1-thread rows. A run is one whole frame through the pool, RGBA out, as a user gets it; for
  * the peers table the output is turned back into a (3, H, W) 8-bit tensor, so its difference to
  * the fp32 output includes the rounding to 8 bits (at most 0.5 inside 0..255).
  */
