@@ -60,10 +60,10 @@ export function bandRows(region: Region, gang: Gang | undefined, align = GANG_RO
  * Runs the tasks of one layer on `window`'s output rows (the whole height x width tensor by
  * default), each task once on every row. Alone: each task once, on `window` as it is. In a gang:
  * the rows are cut into chunks of whole GANG_ROW_ALIGN-row blocks from the region's top (so a
- * chunk splits no Winograd tile, and the result does not depend on who computes what), and the
- * members claim (task, chunk) pairs one at a time until none are left, task by task: a member
- * slowed down (the machine is shared) simply takes fewer chunks, where fixed bands made the
- * others wait for it at every barrier. At most one layer's sharing between two syncs (the chunk
+ * chunk splits no Winograd tile, and the result does not depend on who computes what; sizes:
+ * chunkStarts), and the members claim (task, chunk) pairs one at a time until none are left,
+ * task by task: a member slowed down (the machine is shared) simply takes fewer chunks, where
+ * fixed bands made the others wait for it at every barrier. At most one layer's sharing between two syncs (the chunk
  * counter restarts at each sync). Each task gets the part of the window it computes.
  */
 export function shareWindow(
@@ -79,20 +79,28 @@ export function shareWindow(
   }
   const input = window?.input ?? wholeRegion(height, width);
   const output = window?.output ?? wholeRegion(height, width);
-  const blocks = Math.ceil((output.y1 - output.y0) / GANG_ROW_ALIGN);
-  const blocksPerChunk = Math.max(1, Math.round(blocks / (CHUNKS_PER_MEMBER * gang.size)));
-  const rowsPerChunk = blocksPerChunk * GANG_ROW_ALIGN;
-  const chunks = Math.ceil(blocks / blocksPerChunk);
+  const starts = chunkStarts(Math.ceil((output.y1 - output.y0) / GANG_ROW_ALIGN), gang.size);
+  const chunks = starts.length - 1;
   for (let k = gang.claim(); k < chunks * tasks.length; k = gang.claim()) {
     const chunk = k % chunks;
-    const y0 = output.y0 + chunk * rowsPerChunk;
-    tasks[Math.floor(k / chunks)]({ input, output: { ...output, y0, y1: Math.min(output.y1, y0 + rowsPerChunk) } });
+    const y0 = output.y0 + starts[chunk] * GANG_ROW_ALIGN;
+    const y1 = Math.min(output.y1, output.y0 + starts[chunk + 1] * GANG_ROW_ALIGN);
+    tasks[Math.floor(k / chunks)]({ input, output: { ...output, y0, y1 } });
   }
 }
 
 /**
- * About this many chunks per member and task: enough that the last chunk's wait is short
- * (1 / 8 of a member's share), few enough that each chunk's fixed costs (a Winograd conv
- * refills r - 1 input rows of its strip per call) stay small.
+ * Where the chunks of `blocks` row blocks start (and, last, `blocks`), largest first: each takes
+ * 1 / (2 members) of the blocks still left, at least one ("guided" scheduling). The first chunks
+ * are large (few calls, each with the conv's fixed costs: a Winograd strip refills r - 1 input
+ * rows per call), the last ones a single block, so the last member to finish is at most about
+ * one block behind the others at the barrier. The same list in every member.
  */
-const CHUNKS_PER_MEMBER = 8;
+export function chunkStarts(blocks: number, members: number): number[] {
+  const starts = [0];
+  for (let at = 0; at < blocks; ) {
+    at += Math.max(1, Math.ceil((blocks - at) / (2 * members)));
+    starts.push(at);
+  }
+  return starts;
+}

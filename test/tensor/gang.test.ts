@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GANG_ROW_ALIGN, Gang, bandRows, shareWindow, threadMemory } from '../../src/tensor/gang.js';
+import { GANG_ROW_ALIGN, Gang, bandRows, chunkStarts, shareWindow, threadMemory } from '../../src/tensor/gang.js';
 import type { ConvWindow } from '../../src/tensor/region.js';
 import { SharedArena, arenaSlotBytes } from '../../src/tensor/shared-arena.js';
 import { BARRIER_BYTES, GangAbortedError, SharedBarrier } from '../../src/tensor/shared-barrier.js';
@@ -53,6 +53,21 @@ describe('bandRows', () => {
       }
       expect(parts.findIndex(([t]) => t === 1)).toBe(parts.filter(([t]) => t === 0).length); // task 0's chunks first
       expect(parts.length).toBeGreaterThanOrEqual(2);
+    }
+  });
+});
+
+describe('chunkStarts', () => {
+  it('cuts the blocks into chunks that shrink to one block, each a quarter of what is left for 2 members', () => {
+    expect(chunkStarts(34, 2)).toEqual([0, 9, 16, 21, 25, 28, 30, 31, 32, 33, 34]);
+    expect(chunkStarts(1, 3)).toEqual([0, 1]);
+    for (const [blocks, members] of [[2, 2], [17, 3], [68, 2], [100, 8]]) {
+      const starts = chunkStarts(blocks, members);
+      expect(starts[0]).toBe(0);
+      expect(starts.at(-1)).toBe(blocks);
+      const sizes = starts.slice(1).map((s, i) => s - starts[i]);
+      expect(sizes.every((size, i) => size >= 1 && (i === 0 || size <= sizes[i - 1]))).toBe(true);
+      expect(sizes.at(-1)).toBe(1);
     }
   });
 });
