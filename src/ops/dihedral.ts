@@ -19,9 +19,40 @@ export function undoDihedral<B extends TypedBuffer>(t: Tensor<B>, k: number): Te
   return permute(t, k, true);
 }
 
+/** The transform that undoes transform k: undoDihedral(t, k) equals dihedral(t, inverseDihedral(k)). */
+export function inverseDihedral(k: number): number {
+  checkTransform(k);
+  return INVERSE[k];
+}
+
+// Flips and the plain transpose undo themselves; "transpose, then flip left-right" (5) is undone
+// by "flip left-right, then transpose", which is "transpose, then flip top-bottom" (6).
+const INVERSE = [0, 1, 2, 3, 4, 6, 5, 7];
+
+/**
+ * Row y of transform k of a height x width plane, as a walk through the plane: its pixels x =
+ * 0, 1, ... are plane[start + x * step]. For computing a transform a row band at a time (a gang's
+ * share, upscaler/model-runner.ts); the same index map as dihedral.
+ */
+export function dihedralRow(k: number, height: number, width: number, y: number): { start: number; step: number } {
+  checkTransform(k);
+  const transpose = (k & 4) !== 0;
+  const outHeight = transpose ? width : height;
+  const outWidth = transpose ? height : width;
+  const fy = k & 2 ? outHeight - 1 - y : y;
+  const firstX = k & 1 ? outWidth - 1 : 0; // fx at x = 0
+  const dx = k & 1 ? -1 : 1;
+  // (y, x) reads (fy, fx) of the transposed frame: the plane's (fx, fy) when transposing
+  return transpose ? { start: firstX * width + fy, step: dx * width } : { start: fy * width + firstX, step: dx };
+}
+
+function checkTransform(k: number): void {
+  if (!Number.isInteger(k) || k < 0 || k >= DIHEDRAL_COUNT) throw new RangeError(`dihedral transform must be 0..7, got ${k}`);
+}
+
 /** Where the pixels of `region` of a height x width tensor land under transform k. */
 export function dihedralRegion(region: Region, k: number, height: number, width: number): Region {
-  if (!Number.isInteger(k) || k < 0 || k >= DIHEDRAL_COUNT) throw new RangeError(`dihedral transform must be 0..7, got ${k}`);
+  checkTransform(k);
   const transpose = (k & 4) !== 0;
   let { y0, y1, x0, x1 } = transpose ? { y0: region.x0, y1: region.x1, x0: region.y0, x1: region.y1 } : region;
   const frameHeight = transpose ? width : height;
@@ -32,7 +63,7 @@ export function dihedralRegion(region: Region, k: number, height: number, width:
 }
 
 function permute<B extends TypedBuffer>(t: Tensor<B>, k: number, inverse: boolean): Tensor<B> {
-  if (!Number.isInteger(k) || k < 0 || k >= DIHEDRAL_COUNT) throw new RangeError(`dihedral transform must be 0..7, got ${k}`);
+  checkTransform(k);
   const transpose = (k & 4) !== 0;
   const flipX = (k & 1) !== 0;
   const flipY = (k & 2) !== 0;

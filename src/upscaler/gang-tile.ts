@@ -4,7 +4,7 @@ import { Gang, bandRows } from '../tensor/gang.js';
 import { wholeRegion } from '../tensor/region.js';
 import { SharedArena, arenaSlotBytes } from '../tensor/shared-arena.js';
 import { BARRIER_BYTES, SharedBarrier } from '../tensor/shared-barrier.js';
-import { LoadedModel, Precision, forwardModel } from './model-runner.js';
+import { LoadedModel, Precision, forwardModel, forwardModelEnsemble } from './model-runner.js';
 import { writeCoreRgba } from './core-rgba.js';
 
 /**
@@ -27,23 +27,25 @@ export interface GangTileLayout {
   readonly bytes: number;
 }
 
-export function gangTileLayout(config: MsrnConfig, precision: Precision, tile: Tile): GangTileLayout {
+export function gangTileLayout(config: MsrnConfig, precision: Precision, tile: Tile, ensemble: boolean): GangTileLayout {
   const { scale } = config;
   const input = arenaSlotBytes(BARRIER_BYTES);
   const output = input + arenaSlotBytes(3 * tile.haloHeight * tile.haloWidth);
   const arena = output + arenaSlotBytes(4 * tile.height * scale * tile.width * scale);
-  return { input, output, arena, bytes: arena + forwardArenaBytes(config, precision, tile.haloHeight, tile.haloWidth) };
+  return { input, output, arena, bytes: arena + forwardArenaBytes(config, precision, tile.haloHeight, tile.haloWidth, ensemble) };
 }
 
 /**
  * The arena bytes a gang forward of `precision` on an H x W input asks for: the slots of
- * runGangTile and of forwardF32 / forwardInt8 with a gang, each rounded as the arena rounds it.
- * (The arena throws if a forward asks for more; a test holds the two to exactly the same.)
+ * runGangTile, of forwardF32 / forwardInt8 with a gang and, for a self-ensemble, of
+ * forwardModelEnsemble's, each rounded as the arena rounds it. (The arena throws if a forward
+ * asks for more; a test holds the two to exactly the same.)
  */
-export function forwardArenaBytes(config: MsrnConfig, precision: Precision, height: number, width: number): number {
+export function forwardArenaBytes(config: MsrnConfig, precision: Precision, height: number, width: number, ensemble = false): number {
   const { nFeats: n, nBlocks, nColors, scale } = config;
   const plane = height * width;
   const slots: number[] = [4 * 3 * plane]; // gang.input, float
+  if (ensemble) slots.push(4 * 3 * plane * scale * scale, 4 * 3 * plane); // its output, then each transformed input
   const stages = upsamplerStages(scale);
   if (precision === 'fp32') {
     slots.push(4 * 3 * plane, 4 * n * (nBlocks + 1) * plane, 4 * 2 * n * plane, 4 * 4 * n * plane); // input, features, cat1, cat2
@@ -74,6 +76,8 @@ export interface GangTileJob {
   readonly member: number;
   readonly size: number;
   readonly memory: SharedArrayBuffer;
+  /** the self-ensemble (forwardModelEnsemble) instead of one forward */
+  readonly ensemble: boolean;
 }
 
 /**
@@ -84,7 +88,7 @@ export interface GangTileJob {
 export function runGangTile(loaded: LoadedModel, job: GangTileJob): void {
   const { tile, memory } = job;
   const config = loaded.model.config;
-  const layout = gangTileLayout(config, loaded.precision, tile);
+  const layout = gangTileLayout(config, loaded.precision, tile, job.ensemble);
   if (memory.byteLength < layout.bytes) throw new RangeError(`gang tile: the shared buffer holds ${memory.byteLength} bytes, the tile needs ${layout.bytes}`);
   const barrier = new SharedBarrier(memory, job.size);
   try {
@@ -102,7 +106,8 @@ export function runGangTile(loaded: LoadedModel, job: GangTileJob): void {
       }
     }
     gang.sync();
-    const output = forwardModel(loaded, input, tileCoreRegion(tile), true, gang);
+    const core = tileCoreRegion(tile);
+    const output = job.ensemble ? forwardModelEnsemble(loaded, input, core, gang) : forwardModel(loaded, input, core, true, gang);
     const scale = config.scale;
     const coreRows = bandRows({ y0: 0, y1: tile.height * scale, x0: 0, x1: tile.width * scale }, gang, 1);
     if (coreRows) writeCoreRgba(output, tile, scale, new Uint8ClampedArray(memory, layout.output, 4 * tile.height * scale * tile.width * scale), coreRows.y0, coreRows.y1);

@@ -3,7 +3,7 @@ import { Region } from '../tensor/region.js';
 import { scratchF32 } from '../tensor/scratch.js';
 import { Gang, bandRows } from '../tensor/gang.js';
 import { wholeRegion } from '../tensor/region.js';
-import { DIHEDRAL_COUNT, dihedral, dihedralRegion, undoDihedral } from '../ops/dihedral.js';
+import { DIHEDRAL_COUNT, dihedral, dihedralRegion, dihedralRow, inverseDihedral, undoDihedral } from '../ops/dihedral.js';
 import { BlobFormatError } from '../msrn/container.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
 import { MsrnConfig } from '../msrn/config.js';
@@ -112,8 +112,13 @@ export function forwardModel(
  * Self-ensemble (the paper's MSRN+, EDSR's geometric self-ensemble): the model on the 8 flips and
  * transposes of the input, each output transformed back, the 8 averaged in float and never
  * rounded in between. 8x the work of forwardModel; the same 0..255 scale, always float.
+ *
+ * `gang`: one member of a gang pass, as forwardModel's: each of the 8 forwards runs as a gang
+ * pass, each member transforms its rows of the input and sums its rows of the outputs (its
+ * sums stay its own: the same rows every time). The output is in the gang's shared memory.
  */
-export function forwardModelEnsemble(loaded: LoadedModel, input: Tensor<Float32Array>, core?: Region): Tensor<Float32Array> {
+export function forwardModelEnsemble(loaded: LoadedModel, input: Tensor<Float32Array>, core?: Region, gang?: Gang): Tensor<Float32Array> {
+  if (gang) return forwardEnsembleGang(loaded, input, gang, core);
   let sum: Float64Array | undefined;
   let output: Tensor<Float32Array | Uint8Array> | undefined;
   for (let k = 0; k < DIHEDRAL_COUNT; k++) {
@@ -125,4 +130,62 @@ export function forwardModelEnsemble(loaded: LoadedModel, input: Tensor<Float32A
   const mean = new Float32Array(sum!.length);
   for (let i = 0; i < mean.length; i++) mean[i] = sum![i] / DIHEDRAL_COUNT;
   return new Tensor(output!.channels, output!.height, output!.width, mean);
+}
+
+function forwardEnsembleGang(loaded: LoadedModel, input: Tensor<Float32Array>, gang: Gang, core?: Region): Tensor<Float32Array> {
+  const { channels, height, width } = input;
+  const { scale } = loadedConfig(loaded);
+  const outHeight = height * scale;
+  const outWidth = width * scale;
+  const result = gang.memory.f32('ensemble.output', channels, outHeight, outWidth);
+  const mine = bandRows(wholeRegion(outHeight, outWidth), gang, 1); // this member's output rows, every pass
+  const sum = new Float64Array(mine ? channels * (mine.y1 - mine.y0) * outWidth : 0);
+  for (let k = 0; k < DIHEDRAL_COUNT; k++) {
+    const transposed = (k & 4) !== 0;
+    const [h, w] = transposed ? [width, height] : [height, width];
+    const turned = gang.memory.f32('ensemble.input', channels, h, w);
+    const rows = bandRows(wholeRegion(h, w), gang, 1);
+    if (rows) copyDihedralRows(input, k, turned, rows.y0, rows.y1);
+    gang.sync();
+    const output = forwardModel(loaded, turned, core && dihedralRegion(core, k, height, width), true, gang);
+    // undoDihedral(output, k) is dihedral(output, inverseDihedral(k)): walk its rows, mine only
+    if (mine) {
+      const back = inverseDihedral(k);
+      const plane = output.height * output.width;
+      for (let c = 0; c < channels; c++) {
+        for (let y = mine.y0; y < mine.y1; y++) {
+          const { start, step } = dihedralRow(back, output.height, output.width, y);
+          const from = c * plane + start;
+          const to = (c * (mine.y1 - mine.y0) + y - mine.y0) * outWidth;
+          for (let x = 0; x < outWidth; x++) sum[to + x] += output.data[from + x * step];
+        }
+      }
+    }
+    // (the next pass writes its output only after several syncs, which this member's sum precedes)
+  }
+  if (mine) {
+    const plane = outHeight * outWidth;
+    for (let c = 0; c < channels; c++) {
+      for (let y = mine.y0; y < mine.y1; y++) {
+        const to = c * plane + y * outWidth;
+        const from = (c * (mine.y1 - mine.y0) + y - mine.y0) * outWidth;
+        for (let x = 0; x < outWidth; x++) result.data[to + x] = sum[from + x] / DIHEDRAL_COUNT;
+      }
+    }
+  }
+  gang.sync();
+  return result;
+}
+
+/** Rows y0 .. y1 - 1 of dihedral(input, k) into `out` (shaped as that transform). */
+function copyDihedralRows(input: Tensor<Float32Array>, k: number, out: Tensor<Float32Array>, y0: number, y1: number): void {
+  const plane = input.height * input.width;
+  for (let c = 0; c < input.channels; c++) {
+    for (let y = y0; y < y1; y++) {
+      const { start, step } = dihedralRow(k, input.height, input.width, y);
+      const from = c * plane + start;
+      const to = c * plane + y * out.width;
+      for (let x = 0; x < out.width; x++) out.data[to + x] = input.data[from + x * step];
+    }
+  }
 }

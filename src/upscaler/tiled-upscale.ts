@@ -54,7 +54,7 @@ export async function upscaleTiles(
   const out = new Uint8ClampedArray(width * height * 4);
 
   const halo = receptiveFieldRadius(config);
-  const gangSize = pool && pool.size > 1 && !ensemble && canShareMemory() ? pool.size : 1;
+  const gangSize = pool && pool.size > 1 && canShareMemory() ? pool.size : 1;
   // A gang runs one tile of up to gangSize tileSize^2 pixels at a time; separate workers need at
   // least one tile each, so no thread idles on a small image.
   const tiles = gangSize > 1
@@ -96,14 +96,14 @@ export async function upscaleTiles(
   call.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (gangSize > 1) {
-      const layouts = tiles.map((tile) => gangTileLayout(config, loaded.precision, tile));
+      const layouts = tiles.map((tile) => gangTileLayout(config, loaded.precision, tile, ensemble));
       const memory = leaseSharedMemory(pool, Math.max(...layouts.map((l) => l.bytes)));
       for (const [t, tile] of tiles.entries()) {
         throwIfAborted(call.signal);
         const layout = layouts[t];
         new Uint8Array(memory, 0, BARRIER_BYTES).fill(0); // a fresh barrier (an aborted one stays aborted)
         tileBytes(image, tile, new Uint8Array(memory, layout.input, 3 * tile.haloHeight * tile.haloWidth));
-        const jobs = Array.from({ length: gangSize }, (_, member): GangTileJob => ({ kind: 'gang-tile', tile, member, size: gangSize, memory }));
+        const jobs = Array.from({ length: gangSize }, (_, member): GangTileJob => ({ kind: 'gang-tile', tile, member, size: gangSize, memory, ensemble }));
         await pool.runGang(owner, jobs);
         throwIfAborted(call.signal);
         paste(tile, new Uint8ClampedArray(memory, layout.output, 4 * tile.width * scale * tile.height * scale));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { DIHEDRAL_COUNT, dihedral, undoDihedral } from '../../src/ops/dihedral.js';
+import { DIHEDRAL_COUNT, dihedral, dihedralRow, inverseDihedral, undoDihedral } from '../../src/ops/dihedral.js';
 
 /** A 2x3 plane [[1 2 3] [4 5 6]], and a second channel offset by 10. */
 const t = new Tensor(2, 2, 3, new Float32Array([1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16]));
@@ -42,5 +42,21 @@ describe('dihedral transforms', () => {
       if (h > 1 && w > 1) expect(seen.size).toBe(8); // all distinct on a plane with no symmetry
     }
     expect(() => dihedral(t, 8)).toThrow(/0..7, got 8/);
+  });
+
+  it('dihedralRow walks the plane as dihedral lays out each row; inverseDihedral undoes', () => {
+    for (const [h, w] of [[1, 1], [2, 3], [5, 1], [4, 9]]) {
+      const x = new Tensor(1, h, w, Float32Array.from({ length: h * w }, (_, i) => i * 3 + 1));
+      for (let k = 0; k < DIHEDRAL_COUNT; k++) {
+        const y = dihedral(x, k);
+        for (let row = 0; row < y.height; row++) {
+          const { start, step } = dihedralRow(k, h, w, row);
+          const walked = Array.from({ length: y.width }, (_, i) => x.data[start + i * step]);
+          expect(walked, `${h}x${w}, k = ${k}, row ${row}`).toEqual(Array.from(y.data.subarray(row * y.width, (row + 1) * y.width)));
+        }
+        expect(dihedral(y, inverseDihedral(k))).toEqual(undoDihedral(y, k));
+      }
+    }
+    expect(() => dihedralRow(8, 2, 2, 0)).toThrow(/0\.\.7, got 8/);
   });
 });

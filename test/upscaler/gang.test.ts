@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, MaxCalibrator, Tensor, buildModelF32, decodeModel, forwardModel, quantizeModel, readWeightBlob, writeInt8Blob, writeWeightBlob } from '../../dist/index.js';
+import { forwardModelEnsemble } from '../../dist/upscaler/model-runner.js';
 import type { MsrnConfig, Precision, Region } from '../../dist/index.js';
 import { forwardArenaBytes } from '../../dist/upscaler/gang-tile.js';
 import { fixtureStateDict } from '../helpers/fixture-weights.js';
@@ -21,10 +22,10 @@ const ARENA_OFFSET = 64; // after the barrier
 const MEMBER = `
 const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
-  const { decodeModel, forwardModel } = await import('${DIST}upscaler/model-runner.js');
+  const { decodeModel, forwardModel, forwardModelEnsemble } = await import('${DIST}upscaler/model-runner.js');
   const { SharedArena } = await import('${DIST}tensor/shared-arena.js');
   const { SharedBarrier } = await import('${DIST}tensor/shared-barrier.js');
-  const { precision, weights, memory, member, size, height, width, image, core } = workerData;
+  const { precision, weights, memory, member, size, height, width, image, core, ensemble } = workerData;
   const barrier = new SharedBarrier(memory, size);
   try {
     const loaded = decodeModel(precision, weights);
@@ -33,7 +34,7 @@ const { parentPort, workerData } = require('node:worker_threads');
     const input = arena.f32('gang.input', 3, height, width);
     if (member === 0) input.data.set(image);
     gang.sync();
-    const output = forwardModel(loaded, input, core, true, gang);
+    const output = ensemble ? forwardModelEnsemble(loaded, input, core, gang) : forwardModel(loaded, input, core, true, gang);
     parentPort.postMessage({ output: member === 0 ? output.data.slice() : null, used: arena.usedBytes });
   } catch (error) {
     barrier.abort();
@@ -49,10 +50,10 @@ interface MemberReply {
   name?: string;
 }
 
-async function runGang(precision: Precision, weights: Uint8Array, image: Tensor<Float32Array>, size: number, core?: Region, arenaBytes = 1 << 26): Promise<MemberReply[]> {
+async function runGang(precision: Precision, weights: Uint8Array, image: Tensor<Float32Array>, size: number, core?: Region, arenaBytes = 1 << 26, ensemble = false): Promise<MemberReply[]> {
   const memory = new SharedArrayBuffer(ARENA_OFFSET + arenaBytes);
   const { height, width } = image;
-  const workers = Array.from({ length: size }, (_, member) => new Worker(MEMBER, { eval: true, workerData: { precision, weights, memory, member, size, height, width, image: image.data, core } }));
+  const workers = Array.from({ length: size }, (_, member) => new Worker(MEMBER, { eval: true, workerData: { precision, weights, memory, member, size, height, width, image: image.data, core, ensemble } }));
   try {
     return await Promise.all(workers.map((w) => new Promise<MemberReply>((resolve, reject) => {
       w.once('message', resolve);
@@ -74,22 +75,26 @@ function blobs(config: MsrnConfig): { fp32: Uint8Array; int8?: Uint8Array } {
 }
 
 describe('a gang forward equals the one-thread forward bit for bit', () => {
-  const cases: { config: MsrnConfig; height: number; width: number; size: number; core?: Region }[] = [
+  const cases: { config: MsrnConfig; height: number; width: number; size: number; core?: Region; ensemble?: boolean }[] = [
     { config: DEFAULT_CONFIG, height: 45, width: 38, size: 2 },
     { config: DEFAULT_CONFIG, height: 45, width: 38, size: 3, core: { y0: 13, y1: 30, x0: 5, x1: 33 } },
     { config: { ...DEFAULT_CONFIG, nFeats: 8, nBlocks: 1, scale: 3 }, height: 29, width: 20, size: 2 },
     { config: { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1, scale: 4, rgbRange: 1 }, height: 26, width: 17, size: 2, core: { y0: 0, y1: 17, x0: 3, x1: 17 } },
     { config: { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1, scale: 8 }, height: 13, width: 11, size: 2, core: { y0: 2, y1: 11, x0: 0, x1: 9 } },
     { config: { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1, scale: 2 }, height: 9, width: 12, size: 3 }, // fewer 8-row blocks than members
+    // the self-ensemble: 8 gang passes, on flipped and transposed (so reshaped) inputs
+    { config: { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1, scale: 2 }, height: 23, width: 17, size: 2, core: { y0: 4, y1: 20, x0: 0, x1: 12 }, ensemble: true },
+    { config: { ...DEFAULT_CONFIG, nFeats: 4, nBlocks: 1, scale: 3 }, height: 14, width: 19, size: 3, ensemble: true },
   ];
-  for (const { config, height, width, size, core } of cases) {
+  for (const { config, height, width, size, core, ensemble = false } of cases) {
     const { fp32, int8 } = blobs(config);
     const image = syntheticImage(height, width, random);
     for (const [precision, weights] of [['fp32', fp32], ['int8', int8]] as const) {
       if (!weights) continue;
-      it(`${precision} x${config.scale} n_feats ${config.nFeats}, ${height}x${width}, ${size} members${core ? ', a core window' : ''}`, async () => {
-        const expected = forwardModel(decodeModel(precision, weights), image, core);
-        const replies = await runGang(precision, weights, image, size, core);
+      it(`${precision} x${config.scale} n_feats ${config.nFeats}, ${height}x${width}, ${size} members${core ? ', a core window' : ''}${ensemble ? ', self-ensemble' : ''}`, async () => {
+        const loaded = decodeModel(precision, weights);
+        const expected = ensemble ? forwardModelEnsemble(loaded, image, core) : forwardModel(loaded, image, core);
+        const replies = await runGang(precision, weights, image, size, core, undefined, ensemble);
         for (const reply of replies) expect(reply.error).toBeUndefined();
         const got = replies[0].output!;
         if (core) {
@@ -107,7 +112,7 @@ describe('a gang forward equals the one-thread forward bit for bit', () => {
           expect(got).toEqual(expected.data);
         }
         // the shared buffer's size comes from forwardArenaBytes: exactly what the forward asks for
-        for (const reply of replies) expect(reply.used).toBe(forwardArenaBytes(config, precision, height, width));
+        for (const reply of replies) expect(reply.used).toBe(forwardArenaBytes(config, precision, height, width, ensemble));
       });
     }
   }
