@@ -208,7 +208,7 @@ const PRODUCT_TILES = 3;
 // and Float32 loads add a convert), and the large F(8x8, 3x3) / F(6x6, 5x5) transform coefficients
 // amplify float32 rounding ~1e3-1e4x (U alone: 3.6e-2 off on the head layer).
 let scratchArena: Float64Array = new Float64Array(0);
-/** the packed weights the arena's U holds now: a conv called again right after itself (a gang's chunks, gang.ts) skips the copy */
+/** the packed weights the arena's U holds: a conv called again right after itself (a gang's chunks, gang.ts) skips the copy */
 let arenaWeights: Float64Array | undefined;
 let scratchStrip: Float64Array = new Float64Array(0);
 let scratchPadStrip: Float64Array = new Float64Array(0);
@@ -377,10 +377,10 @@ export function winogradTileRows(
   const cout4 = blocks * CONV_BLOCK_CHANNELS;
   const vStride = cin * chunk + STRIDE_PAD; // between consecutive xi in V
   const mStride = cout4 * chunk + STRIDE_PAD; // between consecutive xi in M
-  // U (copied in unless the last call was the same conv: about 1 MB at most, under 1% of a whole conv's time), V and M live in one array,
-  // the `arena`: winogradProducts then checks one array's map and reloads one array's length
-  // and data pointer per inner iteration, where three arrays cost three (V8 cannot hoist them
-  // past the loop's interrupt check). Measured on the products alone, fastest of 40, six runs
+  // U (copied in unless the last call was the same conv: about 1 MB at most, under 1% of a whole
+  // conv's time), V and M live in one array, the `arena`: winogradProducts then checks one
+  // array's map and reloads one array's length and data pointer per inner iteration, where
+  // three arrays cost three (V8 cannot hoist them past the loop's interrupt check). Measured on the products alone, fastest of 40, six runs
   // (16->16 and 32->32, chunk 12): 1.04-1.07x the GFLOP/s of separate U, V and M arrays.
   const vOff = conv.weights.length;
   const mOff = vOff + a2 * vStride;

@@ -35,7 +35,7 @@ export interface Gang {
 
 /**
  * Rows (multiple of Winograd's m = 8) that a conv's tile grid, anchored at its output region's
- * corner, steps by: bands cut there split no tile, so each member computes exactly the tiles
+ * corner, steps by: chunks cut there split no tile, so the members compute exactly the tiles
  * the whole conv would.
  */
 export const GANG_ROW_ALIGN = 8;
@@ -63,8 +63,9 @@ export function bandRows(region: Region, gang: Gang | undefined, align = GANG_RO
  * chunk splits no Winograd tile, and the result does not depend on who computes what; sizes:
  * chunkStarts), and the members claim (task, chunk) pairs one at a time until none are left,
  * task by task: a member slowed down (the machine is shared) simply takes fewer chunks, where
- * fixed bands made the others wait for it at every barrier. At most one layer's sharing between two syncs (the chunk
- * counter restarts at each sync). Each task gets the part of the window it computes.
+ * fixed bands made the others wait for it at every barrier. At most one shareWindow between two
+ * syncs (the chunk counter restarts at each sync). Each task gets the part of the window it
+ * computes.
  */
 export function shareWindow(
   window: ConvWindow | undefined,

@@ -1,8 +1,7 @@
 import { Tensor } from '../tensor/tensor.js';
-import { Region } from '../tensor/region.js';
+import { Region, wholeRegion } from '../tensor/region.js';
 import { scratchF32 } from '../tensor/scratch.js';
 import { Gang, bandRows } from '../tensor/gang.js';
-import { wholeRegion } from '../tensor/region.js';
 import { DIHEDRAL_COUNT, dihedral, dihedralRegion, dihedralRow, inverseDihedral, undoDihedral } from '../ops/dihedral.js';
 import { BlobFormatError } from '../msrn/container.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
