@@ -43,6 +43,8 @@ const TYPES: Record<string, string> = {
 export interface Mount {
   readonly prefix: string;
   readonly dir: string;
+  /** send COEP require-corp, making its pages cross-origin isolated (default true); false for testing the fallback */
+  readonly isolated?: boolean;
 }
 
 export interface RunningServer {
@@ -79,7 +81,7 @@ export async function startServer(options: { mounts: readonly Mount[]; port?: nu
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
         'Cross-Origin-Opener-Policy': 'same-origin',
-        'Cross-Origin-Embedder-Policy': 'require-corp',
+        ...(mount.isolated === false ? {} : { 'Cross-Origin-Embedder-Policy': 'require-corp' }),
         'Cache-Control': 'no-cache',
       });
       if (request.method === 'HEAD') return response.end();

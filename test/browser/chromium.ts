@@ -42,7 +42,7 @@ export interface Session {
 /**
  * Chromium (playwright starts it with a fresh, empty profile each time) and the demo server: the built demo at '/', the package's
  * dist/ and weights/ at '/pkg/' (so dist/browser runs unbundled, with its default weights URL),
- * the test harness at '/harness/'.
+ * the test harness at '/harness/' (and, not cross-origin isolated, at '/harness-plain/').
  */
 export async function openSession(): Promise<Session> {
   const server = await startServer({
@@ -51,6 +51,8 @@ export async function openSession(): Promise<Session> {
       { prefix: '/pkg/dist/', dir: join(REPO, 'dist') },
       { prefix: '/pkg/weights/', dir: join(REPO, 'weights') },
       { prefix: '/harness/', dir: join(REPO, 'test', 'browser', 'harness') },
+      // the same harness on a page that is not cross-origin isolated: no SharedArrayBuffer
+      { prefix: '/harness-plain/', dir: join(REPO, 'test', 'browser', 'harness'), isolated: false },
     ],
   });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

@@ -147,6 +147,24 @@ describe.runIf(browserTestsEnabled())('msrn-ts/browser in Chromium, unbundled', 
     expect(hash).toBe(fnv1a(node.data));
   });
 
+  it('on a page that is not cross-origin isolated, the workers run separate tiles: the same bytes as Node', async () => {
+    const plain = await session.context.newPage();
+    try {
+      await plain.goto(new URL('/harness-plain/', session.server.url).href);
+      await plain.waitForFunction(() => document.body.dataset.ready === 'true');
+      const inPage = await plain.evaluate(async () => {
+        const w = window as unknown as HarnessWindow;
+        const blob = await (await fetch('/samples/chelsea.png')).blob();
+        const hash = async (precision: 'fp32' | 'int8', ensemble: boolean) => w.fnv1a((await w.msrn.upscale(blob, { threads: 2, tileSize: 128, precision, ensemble })).data);
+        return { isolated: crossOriginIsolated, shared: typeof SharedArrayBuffer, fp32: await hash('fp32', false), int8: await hash('int8', false), ensemble: await hash('fp32', true) };
+      });
+      const node = async (precision: 'fp32' | 'int8', ensemble: boolean) => fnv1a((await upscale(new Uint8Array(SAMPLE), { threads: 2, tileSize: 128, precision, ensemble })).data);
+      expect(inPage).toEqual({ isolated: false, shared: 'undefined', fp32: await node('fp32', false), int8: await node('int8', false), ensemble: await node('fp32', true) });
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('self-ensemble on the workers: the same bytes as Node', async () => {
     const hash = await page.evaluate(async () => {
       const w = window as unknown as HarnessWindow;
