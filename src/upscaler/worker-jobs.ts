@@ -77,6 +77,8 @@ export function runTile(loaded: LoadedModel, tile: Tile, input: Uint8Array, ense
 /**
  * Loads the model once and returns the function that answers each request:
  *   'tile':      run the model on a tile's halo region, reply with the core of its output (RGBA bytes);
+ *   'gang-tile': this worker's part of a tile all the workers run together, on shared memory
+ *                (gang-tile.ts): the output is in that memory, the reply null;
  *   'calibrate': run calibration statistics over one image (fp32 models), reply with them.
  * A job that throws becomes an error reply; the worker lives on.
  */
