@@ -38,8 +38,8 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
   const conv = (from: IntTensor, name: string, to: IntTensor) => (part: ConvWindow | undefined) => conv2dI8(from, layer(name), to, part);
   const sync = () => gang?.sync();
 
-  // the image as bytes (alone in fresh memory, as before; a gang's in its arena), then sub_mean
-  const pixels = gang ? memory.u8('i8.pixels', 3, height, width) : zerosU8(3, height, width);
+  // the image as bytes (every element of the rows below is written before sub_mean reads it)
+  const pixels = memory.u8('i8.pixels', 3, height, width);
   const input = memory.i8('i8.input', 3, height, width);
   const inputRows = bandRows(wholeRegion(height, width), gang);
   if (inputRows) {
