@@ -31,8 +31,8 @@ const INVERSE = [0, 1, 2, 3, 4, 6, 5, 7];
 
 /**
  * Row y of transform k of a height x width plane, as a walk through the plane: its pixels x =
- * 0, 1, ... are plane[start + x * step]. For computing a transform a row band at a time (a gang's
- * share, upscaler/model-runner.ts); the same index map as dihedral.
+ * 0, 1, ... are plane[start + x * step]. The index map of dihedral and undoDihedral, and of a
+ * gang computing a transform a row band at a time (upscaler/model-runner.ts).
  */
 export function dihedralRow(k: number, height: number, width: number, y: number): { start: number; step: number } {
   checkTransform(k);
@@ -62,34 +62,30 @@ export function dihedralRegion(region: Region, k: number, height: number, width:
   return { y0, y1, x0, x1 };
 }
 
-function permute<B extends TypedBuffer>(t: Tensor<B>, k: number, inverse: boolean): Tensor<B> {
-  checkTransform(k);
-  const transpose = (k & 4) !== 0;
-  const flipX = (k & 1) !== 0;
-  const flipY = (k & 2) !== 0;
+/**
+ * Rows y0 .. y1 - 1 of dihedral(t, k) into `out` (shaped as that transform), every channel: all of
+ * them for dihedral itself, a band at a time for a gang (upscaler/model-runner.ts).
+ */
+export function dihedralRowsInto<B extends TypedBuffer>(t: Tensor<B>, k: number, out: Tensor<B>, y0: number, y1: number): void {
   const { channels, height, width } = t;
-  const outHeight = transpose ? width : height;
-  const outWidth = transpose ? height : width;
-  const Ctor = t.data.constructor as new (n: number) => B;
-  const out = new Ctor(t.data.length);
-  // The forward transform reads out[y][x] from in[sy][sx] of the transposed-then-flipped frame;
-  // the inverse writes in the other direction, so one index map serves both.
-  const frameHeight = inverse ? height : outHeight; // the frame the flips act in
-  const frameWidth = inverse ? width : outWidth;
   const plane = height * width;
-  for (let c = 0; c < channels; c++) {
-    const base = c * plane;
-    for (let y = 0; y < frameHeight; y++) {
-      const fy = flipY ? frameHeight - 1 - y : y;
-      for (let x = 0; x < frameWidth; x++) {
-        const fx = flipX ? frameWidth - 1 - x : x;
-        // (y, x) in the flipped frame comes from (fy, fx) in the transposed one.
-        const sy = transpose ? fx : fy;
-        const sx = transpose ? fy : fx;
-        if (inverse) out[base + sy * outWidth + sx] = t.data[base + y * width + x];
-        else out[base + y * outWidth + x] = t.data[base + sy * width + sx];
-      }
+  for (let y = y0; y < y1; y++) {
+    const { start, step } = dihedralRow(k, height, width, y);
+    for (let c = 0; c < channels; c++) {
+      const from = c * plane + start;
+      const to = c * plane + y * out.width;
+      for (let x = 0; x < out.width; x++) out.data[to + x] = t.data[from + x * step];
     }
   }
-  return new Tensor(channels, outHeight, outWidth, out);
+}
+
+function permute<B extends TypedBuffer>(t: Tensor<B>, k: number, inverse: boolean): Tensor<B> {
+  checkTransform(k);
+  // undoing k is applying its inverse: one index map (dihedralRow) serves both directions
+  const j = inverse ? inverseDihedral(k) : k;
+  const { channels, height, width } = t;
+  const Ctor = t.data.constructor as new (n: number) => B;
+  const out = j & 4 ? new Tensor(channels, width, height, new Ctor(t.data.length)) : new Tensor(channels, height, width, new Ctor(t.data.length));
+  dihedralRowsInto(t, j, out, 0, out.height);
+  return out;
 }

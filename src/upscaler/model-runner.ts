@@ -2,7 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Region, wholeRegion } from '../tensor/region.js';
 import { scratchF32 } from '../tensor/scratch.js';
 import { Gang, bandRows } from '../tensor/gang.js';
-import { DIHEDRAL_COUNT, dihedral, dihedralRegion, dihedralRow, inverseDihedral, undoDihedral } from '../ops/dihedral.js';
+import { DIHEDRAL_COUNT, dihedral, dihedralRegion, dihedralRow, dihedralRowsInto, inverseDihedral, undoDihedral } from '../ops/dihedral.js';
 import { BlobFormatError } from '../msrn/container.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
 import { MsrnConfig } from '../msrn/config.js';
@@ -144,7 +144,7 @@ function forwardEnsembleGang(loaded: LoadedModel, input: Tensor<Float32Array>, g
     const [h, w] = transposed ? [width, height] : [height, width];
     const turned = gang.memory.f32('ensemble.input', channels, h, w);
     const rows = bandRows(wholeRegion(h, w), gang, 1);
-    if (rows) copyDihedralRows(input, k, turned, rows.y0, rows.y1);
+    if (rows) dihedralRowsInto(input, k, turned, rows.y0, rows.y1);
     gang.sync();
     const output = forwardModel(loaded, turned, core && dihedralRegion(core, k, height, width), true, gang);
     // undoDihedral(output, k) is dihedral(output, inverseDihedral(k)): walk its rows, mine only
@@ -174,17 +174,4 @@ function forwardEnsembleGang(loaded: LoadedModel, input: Tensor<Float32Array>, g
   }
   gang.sync();
   return result;
-}
-
-/** Rows y0 .. y1 - 1 of dihedral(input, k) into `out` (shaped as that transform). */
-function copyDihedralRows(input: Tensor<Float32Array>, k: number, out: Tensor<Float32Array>, y0: number, y1: number): void {
-  const plane = input.height * input.width;
-  for (let c = 0; c < input.channels; c++) {
-    for (let y = y0; y < y1; y++) {
-      const { start, step } = dihedralRow(k, input.height, input.width, y);
-      const from = c * plane + start;
-      const to = c * plane + y * out.width;
-      for (let x = 0; x < out.width; x++) out.data[to + x] = input.data[from + x * step];
-    }
-  }
 }
