@@ -8,6 +8,7 @@ import { MsrnModelF32 } from './model-f32.js';
 import { runFusedTailF32 } from './fused-tail.js';
 import { ConvWindow, Region, wholeRegion } from '../tensor/region.js';
 import { planLayerWindows } from './layer-windows.js';
+import { blockBandsF32, blockSecondHalfF32 } from './block-bands.js';
 
 /**
  * The fp32 MSRN forward pass, the official graph (MIVRC/MSRN-PyTorch):
@@ -19,6 +20,8 @@ import { planLayerWindows } from './layer-windows.js';
  *
  * Concats cost nothing: the block outputs and the head output are written straight into their
  * channel slices of one `features` tensor, and each MSRB's two branches into slices of `a` / `b`.
+ * Unless observed, `b`, the confusion and the residual add run band by band (block-bands.ts),
+ * so `b` is never whole.
  *
  * Input: (3, H, W), values 0..rgbRange. Output: (3, H * scale, W * scale), not rounded or clamped.
  *
@@ -89,7 +92,9 @@ export function forwardF32(
   sync();
 
   const first = memory.f32('f32.cat1', 2 * n, height, width);
-  const second = memory.f32('f32.cat2', 4 * n, height, width);
+  // cat2 is whole only when observed; otherwise each band of it lives in this member's band slots
+  const second = observe ? memory.f32('f32.cat2', 4 * n, height, width) : undefined;
+  const bands = second ? undefined : blockBandsF32(memory, n, height, width, gang);
   let blockInput = headOut;
   model.blocks.forEach((block, b) => {
     const name = `body.${b}`;
@@ -103,27 +108,22 @@ export function forwardF32(
     observe?.(`${name}.conv_5_1`, first.channelSlice(n, n));
     observe?.(`${name}.cat1`, first);
     sync();
-    shareWindow(
-      w?.second, height, width, gang,
-      conv(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true),
-      conv(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true),
-    );
-    observe?.(`${name}.conv_3_2`, second.channelSlice(0, 2 * n));
-    observe?.(`${name}.conv_5_2`, second.channelSlice(2 * n, 2 * n));
-    observe?.(`${name}.cat2`, second);
-    sync();
     const blockOut = features.channelSlice(b * n, n);
-    const confusion = conv(second, block.confusion, blockOut, false);
-    if (observe) {
-      confusion(undefined);
-      observe(`${name}.confusion`, blockOut);
+    if (second) {
+      conv(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true)(undefined);
+      conv(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true)(undefined);
+      observe?.(`${name}.conv_3_2`, second.channelSlice(0, 2 * n));
+      observe?.(`${name}.conv_5_2`, second.channelSlice(2 * n, 2 * n));
+      observe?.(`${name}.cat2`, second);
+      conv(second, block.confusion, blockOut, false)(undefined);
+      observe?.(`${name}.confusion`, blockOut);
       add(blockOut, blockInput, blockOut);
     } else {
-      // the residual add right after the confusion, on the rows it just computed (all of them alone)
-      shareWindow(w && { input: w.output, output: w.output }, height, width, gang, (part) => {
-        confusion(part);
-        add(blockOut, blockInput, blockOut, gang && part?.output);
-      });
+      // conv_3_2, conv_5_2, the confusion and the residual add, band by band (block-bands.ts)
+      const secondWindow = w?.second ?? { input: wholeRegion(height, width), output: wholeRegion(height, width) };
+      shareWindow(secondWindow, height, width, gang, (part) =>
+        blockSecondHalfF32(block, first, blockInput, blockOut, secondWindow, (part ?? secondWindow).output, bands!),
+      );
     }
     observe?.(name, blockOut);
     sync();
@@ -131,13 +131,13 @@ export function forwardF32(
   });
   observe?.('features', features);
 
-  // tail.0 and tail.1 live in cat2's memory, which nothing reads after the last block: fresh
+  // tail.0 and tail.1 live in cat1's memory, which nothing reads after the last block: fresh
   // memory is faulted in page by page (tensor/scratch.ts), 8.7 MB less of it for a 256-pixel tile.
-  const fused = second.channelSlice(0, n);
+  const fused = first.channelSlice(0, n);
   shareWindow(windows && { input: windows.fusion, output: windows.fusion }, height, width, gang, conv(features, model.fusion, fused, false));
   observe?.('tail.0', fused);
   sync();
-  let current = second.channelSlice(n, n);
+  let current = first.channelSlice(n, n);
   shareWindow(windows?.tail1, height, width, gang, conv(fused, model.tailConv, current, false));
   observe?.('tail.1', current);
   sync();

@@ -6,6 +6,7 @@ import { SharedArena, arenaSlotBytes } from '../tensor/shared-arena.js';
 import { BARRIER_BYTES, SharedBarrier } from '../tensor/shared-barrier.js';
 import { LoadedModel, Precision, forwardModel, forwardModelEnsemble } from './model-runner.js';
 import { writeCoreRgba } from './core-rgba.js';
+import { BAND_HEIGHT } from '../msrn/block-bands.js';
 
 /**
  * A gang tile: every worker of the pool runs one tile together (tensor/gang.ts), sharing out
@@ -27,28 +28,31 @@ export interface GangTileLayout {
   readonly bytes: number;
 }
 
-export function gangTileLayout(config: MsrnConfig, precision: Precision, tile: Tile, ensemble: boolean): GangTileLayout {
+export function gangTileLayout(config: MsrnConfig, precision: Precision, tile: Tile, ensemble: boolean, members: number): GangTileLayout {
   const { scale } = config;
   const input = arenaSlotBytes(BARRIER_BYTES);
   const output = input + arenaSlotBytes(3 * tile.haloHeight * tile.haloWidth);
   const arena = output + arenaSlotBytes(4 * tile.height * scale * tile.width * scale);
-  return { input, output, arena, bytes: arena + forwardArenaBytes(config, precision, tile.haloHeight, tile.haloWidth, ensemble) };
+  return { input, output, arena, bytes: arena + forwardArenaBytes(config, precision, tile.haloHeight, tile.haloWidth, members, ensemble) };
 }
 
 /**
- * The arena bytes a gang forward of `precision` on an H x W input asks for: the slots of
- * runGangTile, of forwardF32 / forwardInt8 with a gang and, for a self-ensemble, of
- * forwardModelEnsemble's, each rounded as the arena rounds it. (The arena throws if a forward
- * asks for more; a test holds the two to exactly the same.)
+ * The arena bytes a gang of `members` running a forward of `precision` on an H x W input asks
+ * for: the slots of runGangTile, of forwardF32 / forwardInt8 with a gang and, for a
+ * self-ensemble, of forwardModelEnsemble's, each rounded as the arena rounds it. (The arena
+ * throws if a forward asks for more; a test holds the two to exactly the same.)
  */
-export function forwardArenaBytes(config: MsrnConfig, precision: Precision, height: number, width: number, ensemble = false): number {
+export function forwardArenaBytes(config: MsrnConfig, precision: Precision, height: number, width: number, members: number, ensemble = false): number {
   const { nFeats: n, nBlocks, nColors, scale } = config;
   const plane = height * width;
   const slots: number[] = [4 * 3 * plane]; // gang.input, float
   if (ensemble) slots.push(4 * 3 * plane * scale * scale, 4 * 3 * plane); // its output, then each transformed input
   const stages = upsamplerStages(scale);
   if (precision === 'fp32') {
-    slots.push(4 * 3 * plane, 4 * n * (nBlocks + 1) * plane, 4 * 2 * n * plane, 4 * 4 * n * plane); // input, features, cat1, cat2
+    slots.push(4 * 3 * plane, 4 * n * (nBlocks + 1) * plane, 4 * 2 * n * plane); // input, features, cat1
+    // each member's band tensors (block-bands.ts): cat1's rows, cat2, the confusion
+    const side = Math.max(height, width); // as blockBandsF32 lays them out
+    for (let m = 0; m < members; m++) slots.push(4 * 2 * n * BAND_HEIGHT * side, 4 * 4 * n * BAND_HEIGHT * side, 4 * n * BAND_HEIGHT * side);
     let resolution = 1;
     for (const { factor: f } of stages.slice(0, -1)) {
       slots.push(4 * f * f * n * plane * resolution ** 2, 4 * n * plane * (resolution * f) ** 2); // conv, shuffle
@@ -88,7 +92,7 @@ export interface GangTileJob {
 export function runGangTile(loaded: LoadedModel, job: GangTileJob): void {
   const { tile, memory } = job;
   const config = loaded.model.config;
-  const layout = gangTileLayout(config, loaded.precision, tile, job.ensemble);
+  const layout = gangTileLayout(config, loaded.precision, tile, job.ensemble, job.size);
   if (memory.byteLength < layout.bytes) throw new RangeError(`gang tile: the shared buffer holds ${memory.byteLength} bytes, the tile needs ${layout.bytes}`);
   const barrier = new SharedBarrier(memory, job.size);
   try {

@@ -96,7 +96,7 @@ export async function upscaleTiles(
   call.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (gangSize > 1) {
-      const layouts = tiles.map((tile) => gangTileLayout(config, loaded.precision, tile, ensemble));
+      const layouts = tiles.map((tile) => gangTileLayout(config, loaded.precision, tile, ensemble, gangSize));
       const memory = leaseSharedMemory(pool, Math.max(...layouts.map((l) => l.bytes)));
       for (const [t, tile] of tiles.entries()) {
         throwIfAborted(call.signal);

@@ -112,7 +112,7 @@ describe('a gang forward equals the one-thread forward bit for bit', () => {
           expect(got).toEqual(expected.data);
         }
         // the shared buffer's size comes from forwardArenaBytes: exactly what the forward asks for
-        for (const reply of replies) expect(reply.used).toBe(forwardArenaBytes(config, precision, height, width, ensemble));
+        for (const reply of replies) expect(reply.used).toBe(forwardArenaBytes(config, precision, height, width, size, ensemble));
       });
     }
   }

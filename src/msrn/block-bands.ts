@@ -1,0 +1,125 @@
+import { Tensor } from '../tensor/tensor.js';
+import { ActivationMemory, GANG_ROW_ALIGN, Gang } from '../tensor/gang.js';
+import { ConvWindow, Region } from '../tensor/region.js';
+import { conv2dF32 } from '../ops/conv2d-f32.js';
+import { MsrnBlockF32 } from './model-f32.js';
+
+/**
+ * The second half of an MSRB (fp32) band by band: conv_3_2 and conv_5_2 on cat1, the 1x1
+ * confusion over their 4n channels (cat2) and the residual add, BLOCK_BAND_ROWS rows of the
+ * block's output at a time. cat2 then exists for one band per thread (a few MB) instead of
+ * the whole tile: 4n float channels, 37% of the fp32 forward's activations (33 MB of 90 on a
+ * 270x480 frame), memory a cold process faults in page by page. In a gang it also saves the
+ * barrier between the convs and the confusion (each member's bands are its own).
+ *
+ * The convs write full-height tensors, so each band works on a copy of the cat1 rows it reads
+ * (its `crop`, local row 0 = global row `top`) with the window translated to match. Each band
+ * starts on the Winograd grid of the conv on the whole window (callers pass rows that start on a
+ * GANG_ROW_ALIGN-row boundary from the window's top, as shareWindow's chunks do), and the crop
+ * holds every input row its whole tiles read, so it computes the same tiles from the same
+ * inputs: the same bits as the whole conv (tested).
+ *
+ * `window`: the convs' window (input: where cat1 was computed; output: the block output's
+ * rows and columns); `rows`: the output rows of this call (a gang member's chunk, or all).
+ * Writes blockOut inside those rows and the window's columns only. 32 rows: 16 and 64 measured
+ * the same speed on the frame (1.01-1.02x and 0.99x the time of 32, interleaved).
+ */
+export const BLOCK_BAND_ROWS = 32;
+/** the larger kernel's radius (5x5): rows a band reads above and below its tiles */
+const READ_RADIUS = 2;
+/** The rows of a band's tensors: every band's, so that a shared arena's slots fit any band. */
+export const BAND_HEIGHT = BLOCK_BAND_ROWS + 2 * READ_RADIUS;
+
+/** One thread's band tensors: cat1's rows that a band reads, its cat2 and its confusion. */
+export interface BlockBandsF32 {
+  readonly crop: Tensor<Float32Array>;
+  readonly cat2: Tensor<Float32Array>;
+  readonly confusion: Tensor<Float32Array>;
+}
+
+/**
+ * This thread's band tensors from `memory`, n features, `width` columns, of an input of
+ * `height` x `width`. Their slots hold max(height, width) columns, so that the transposed passes
+ * of a self-ensemble fit the slots its first pass laid out. In a gang every member lays out
+ * every member's slots, in the same order, so that the members' arenas (one per member, each
+ * laying slots out as they are asked for) agree; each member then uses its own.
+ */
+export function blockBandsF32(memory: ActivationMemory, n: number, height: number, width: number, gang?: Gang): BlockBandsF32 {
+  const side = Math.max(height, width);
+  const band = (slot: string, channels: number) => {
+    const data = memory.f32(slot, channels, BAND_HEIGHT, side).data;
+    return new Tensor(channels, BAND_HEIGHT, width, data.subarray(0, channels * BAND_HEIGHT * width));
+  };
+  let mine: BlockBandsF32 | undefined;
+  for (let m = 0; m < (gang?.size ?? 1); m++) {
+    const bands = { crop: band(`f32.band.${m}.cat1`, 2 * n), cat2: band(`f32.band.${m}.cat2`, 4 * n), confusion: band(`f32.band.${m}.confusion`, n) };
+    if (m === (gang?.member ?? 0)) mine = bands;
+  }
+  return mine!;
+}
+
+export function blockSecondHalfF32(
+  block: MsrnBlockF32,
+  cat1: Tensor<Float32Array>,
+  blockInput: Tensor<Float32Array>,
+  blockOut: Tensor<Float32Array>,
+  window: ConvWindow,
+  rows: { readonly y0: number; readonly y1: number },
+  bands: BlockBandsF32,
+): void {
+  const { crop, cat2, confusion } = bands;
+  const { input, output } = window;
+  const n = blockOut.channels;
+  for (let y0 = rows.y0; y0 < rows.y1; y0 += BLOCK_BAND_ROWS) {
+    const y1 = Math.min(rows.y1, y0 + BLOCK_BAND_ROWS);
+    // the rows whole tiles from y0 read: their inputs must be the whole conv's inputs
+    const top = y0 - READ_RADIUS;
+    const bottom = y0 + Math.ceil((y1 - y0) / GANG_ROW_ALIGN) * GANG_ROW_ALIGN + READ_RADIUS;
+    const readFrom = Math.max(top, input.y0);
+    const readTo = Math.min(bottom, input.y1);
+    copyRows(cat1, readFrom, readTo, crop, readFrom - top);
+    const local = (r: Region, from: number, to: number): Region => ({ y0: from - top, y1: to - top, x0: r.x0, x1: r.x1 });
+    const bandWindow: ConvWindow = { input: local(input, readFrom, Math.max(readFrom, readTo)), output: local(output, y0, y1) };
+    conv2dF32(crop, block.conv3x3Second, cat2.channelSlice(0, 2 * n), true, bandWindow);
+    conv2dF32(crop, block.conv5x5Second, cat2.channelSlice(2 * n, 2 * n), true, bandWindow);
+    conv2dF32(cat2, block.confusion, confusion, false, { input: bandWindow.output, output: bandWindow.output });
+    addShifted(confusion, y0 - top, blockInput, blockOut, y0, y1, output.x0, output.x1);
+  }
+}
+
+/** Rows from .. to - 1 of every channel of src (whole rows) into dst, from its row dstRow on. */
+function copyRows(src: Tensor<Float32Array>, from: number, to: number, dst: Tensor<Float32Array>, dstRow: number): void {
+  if (to <= from) return;
+  const { width } = src;
+  const srcPlane = src.height * width;
+  const dstPlane = dst.height * width;
+  for (let c = 0; c < src.channels; c++) {
+    dst.data.set(src.data.subarray(c * srcPlane + from * width, c * srcPlane + to * width), c * dstPlane + dstRow * width);
+  }
+}
+
+/** out[c][y][x] = band[c][y - y0 + bandRow][x] + residual[c][y][x] for y in y0..y1-1, x in x0..x1-1. */
+function addShifted(
+  band: Tensor<Float32Array>,
+  bandRow: number,
+  residual: Tensor<Float32Array>,
+  out: Tensor<Float32Array>,
+  y0: number,
+  y1: number,
+  x0: number,
+  x1: number,
+): void {
+  const { width } = out;
+  const plane = out.height * width;
+  const bandPlane = band.height * width;
+  const a = band.data;
+  const b = residual.data;
+  const dst = out.data;
+  for (let c = 0; c < out.channels; c++) {
+    for (let y = y0; y < y1; y++) {
+      const o = c * plane + y * width;
+      const s = c * bandPlane + (y - y0 + bandRow) * width;
+      for (let x = x0; x < x1; x++) dst[o + x] = a[s + x] + b[o + x];
+    }
+  }
+}
