@@ -207,9 +207,35 @@ const PRODUCT_TILES = 3;
 // float64 arithmetic): no faster (frame 0.98-0.99x; the 4x4 block is bound by scalar multiply-adds,
 // and Float32 loads add a convert), and the large F(8x8, 3x3) / F(6x6, 5x5) transform coefficients
 // amplify float32 rounding ~1e3-1e4x (U alone: 3.6e-2 off on the head layer).
-let scratchArena: Float64Array = new Float64Array(0);
-/** the packed weights the arena's U holds: a conv called again right after itself (a gang's chunks, gang.ts) skips the copy */
-let arenaWeights: Float64Array | undefined;
+/**
+ * The arenas of the last ARENA_CACHE convs run on this thread, most recent first, each with the
+ * packed weights its U holds: a conv called again soon after itself skips copying U in (a gang's
+ * chunks, gang.ts; the banded MSRB second half, msrn/block-bands.ts, which alternates conv_3_2
+ * and conv_5_2 band by band). Two: the banded block's pair.
+ */
+const ARENA_CACHE = 2;
+const arenas: { weights: Float64Array; arena: Float64Array }[] = [];
+
+/** An arena of at least `size` doubles whose U (at 0) holds `weights`. */
+function arenaFor(weights: Float64Array, size: number): Float64Array {
+  const at = arenas.findIndex((entry) => entry.weights === weights);
+  if (at < 0) {
+    // the least recent entry's memory is reused, U copied in
+    const entry = arenas.length < ARENA_CACHE ? { weights, arena: new Float64Array(0) } : arenas.pop()!;
+    entry.weights = weights;
+    entry.arena = grow(entry.arena, size);
+    entry.arena.set(weights);
+    arenas.unshift(entry);
+    return entry.arena;
+  }
+  const [entry] = arenas.splice(at, 1);
+  arenas.unshift(entry);
+  if (entry.arena.length < size) {
+    entry.arena = new Float64Array(size);
+    entry.arena.set(weights);
+  }
+  return entry.arena;
+}
 let scratchStrip: Float64Array = new Float64Array(0);
 let scratchPadStrip: Float64Array = new Float64Array(0);
 function grow(buffer: Float64Array, size: number): Float64Array {
@@ -377,19 +403,14 @@ export function winogradTileRows(
   const cout4 = blocks * CONV_BLOCK_CHANNELS;
   const vStride = cin * chunk + STRIDE_PAD; // between consecutive xi in V
   const mStride = cout4 * chunk + STRIDE_PAD; // between consecutive xi in M
-  // U (copied in unless the last call was the same conv: about 1 MB at most, under 1% of a whole
-  // conv's time), V and M live in one array, the `arena`: winogradProducts then checks one
+  // U (copied in unless one of the last two calls was the same conv: about 1 MB at most, under 1%
+  // of a whole conv's time), V and M live in one array, the `arena`: winogradProducts then checks one
   // array's map and reloads one array's length and data pointer per inner iteration, where
   // three arrays cost three (V8 cannot hoist them past the loop's interrupt check). Measured on the products alone, fastest of 40, six runs
   // (16->16 and 32->32, chunk 12): 1.04-1.07x the GFLOP/s of separate U, V and M arrays.
   const vOff = conv.weights.length;
   const mOff = vOff + a2 * vStride;
-  const arena = grow(scratchArena, mOff + a2 * mStride);
-  if (arena !== scratchArena || arenaWeights !== conv.weights) {
-    arena.set(conv.weights);
-    scratchArena = arena;
-    arenaWeights = conv.weights;
-  }
+  const arena = arenaFor(conv.weights, mOff + a2 * mStride);
 
   // Consecutive rows of tiles overlap by alpha - m input rows (r - 1): those move up within the
   // strip (a memmove) and only the m new rows are converted from the input.

@@ -113,6 +113,28 @@ describe('Winograd conv equals the reference conv', () => {
     }
   }
 
+  it('keeps each conv\'s own weights when convs alternate (the per-conv arenas: hits, misses, evictions)', () => {
+    // Same shapes, so every arena fits every conv: a stale U would go unnoticed by its size.
+    const random = rng(41);
+    const cin = 6;
+    const cout = 5;
+    const convs = [0, 1, 2].map(() => {
+      const weight = randomF32(cout * cin * 9, random);
+      const bias = randomF32(cout, random);
+      return { weight, bias, packed: packConv2dF32(weight, bias, cout, cin, 3) };
+    });
+    const input = randomTensor(cin, 11, 13, random);
+    // 0 1 0 1 (hits of the two cached), 2 (evicts 0), 0 (evicts 1), 2 (a hit), 1, 1, 0
+    for (const k of [0, 1, 0, 1, 2, 0, 2, 1, 1, 0]) {
+      const { weight, bias, packed } = convs[k];
+      const expected = zerosF32(cout, 11, 13);
+      conv2dF32Reference(input, weight, bias, expected, 3, false);
+      const actual = zerosF32(cout, 11, 13);
+      conv2dF32(input, packed, actual, false);
+      expect(maxRelativeError(actual.data, expected.data)).toBeLessThan(1e-5);
+    }
+  });
+
   it('rejects a variant for another kernel size', () => {
     expect(() => packWinograd(new Float32Array(9), new Float32Array(1), 1, 1, 3, 'F4_5')).toThrow(/5x5 kernels, not 3x3/);
   });
