@@ -31,45 +31,60 @@ const READ_RADIUS = 2;
 export const BAND_HEIGHT = BLOCK_BAND_ROWS + 2 * READ_RADIUS;
 
 /** One thread's band tensors: cat1's rows that a band reads, its cat2 and its confusion. */
-export interface BlockBandsF32 {
-  readonly crop: Tensor<Float32Array>;
-  readonly cat2: Tensor<Float32Array>;
-  readonly confusion: Tensor<Float32Array>;
+export interface BlockBands<B extends Float32Array | Int8Array> {
+  readonly crop: Tensor<B>;
+  readonly cat2: Tensor<B>;
+  readonly confusion: Tensor<B>;
 }
 
 /**
- * This thread's band tensors from `memory`, n features, `width` columns, of an input of
- * `height` x `width`. Their slots hold max(height, width) columns, so that the transposed passes
- * of a self-ensemble fit the slots its first pass laid out. In a gang every member lays out
- * every member's slots, in the same order, so that the members' arenas (one per member, each
- * laying slots out as they are asked for) agree; each member then uses its own.
+ * This thread's band tensors for n features and an input of `height` x `width`, from `slot`
+ * (an ActivationMemory's f32 or i8, named `prefix`.band.<member>.*). Their slots hold
+ * max(height, width) columns, so that the transposed passes of a self-ensemble fit the slots
+ * its first pass laid out. In a gang every member lays out every member's slots, in the same
+ * order, so that the members' arenas (one per member, each laying slots out as they are asked
+ * for) agree; each member then uses its own.
  */
-export function blockBandsF32(memory: ActivationMemory, n: number, height: number, width: number, gang?: Gang): BlockBandsF32 {
+export function blockBands<B extends Float32Array | Int8Array>(
+  slot: (name: string, channels: number, height: number, width: number) => Tensor<B>,
+  prefix: string,
+  n: number,
+  height: number,
+  width: number,
+  gang?: Gang,
+): BlockBands<B> {
   const side = Math.max(height, width);
-  const band = (slot: string, channels: number) => {
-    const data = memory.f32(slot, channels, BAND_HEIGHT, side).data;
-    return new Tensor(channels, BAND_HEIGHT, width, data.subarray(0, channels * BAND_HEIGHT * width));
+  const band = (name: string, channels: number) => {
+    const data = slot(name, channels, BAND_HEIGHT, side).data;
+    return new Tensor(channels, BAND_HEIGHT, width, data.subarray(0, channels * BAND_HEIGHT * width) as B);
   };
-  let mine: BlockBandsF32 | undefined;
+  let mine: BlockBands<B> | undefined;
   for (let m = 0; m < (gang?.size ?? 1); m++) {
-    const bands = { crop: band(`f32.band.${m}.cat1`, 2 * n), cat2: band(`f32.band.${m}.cat2`, 4 * n), confusion: band(`f32.band.${m}.confusion`, n) };
+    const bands = { crop: band(`${prefix}.band.${m}.cat1`, 2 * n), cat2: band(`${prefix}.band.${m}.cat2`, 4 * n), confusion: band(`${prefix}.band.${m}.confusion`, n) };
     if (m === (gang?.member ?? 0)) mine = bands;
   }
   return mine!;
 }
 
-export function blockSecondHalfF32(
-  block: MsrnBlockF32,
-  cat1: Tensor<Float32Array>,
-  blockInput: Tensor<Float32Array>,
-  blockOut: Tensor<Float32Array>,
+/** The fp32 forward's band tensors (blockBands over memory.f32). */
+export function blockBandsF32(memory: ActivationMemory, n: number, height: number, width: number, gang?: Gang): BlockBands<Float32Array> {
+  return blockBands((name, c, h, w) => memory.f32(name, c, h, w), 'f32', n, height, width, gang);
+}
+
+/**
+ * The band walk both precisions share: for each band of `rows` (BLOCK_BAND_ROWS rows from
+ * rows.y0), copies the cat1 rows its whole tiles read into `crop` and calls `visit` with the
+ * band's window in the crop's coordinates, the band's rows y0..y1-1 (global) and the crop row
+ * of y0.
+ */
+export function forEachBlockBand<B extends Float32Array | Int8Array>(
+  cat1: Tensor<B>,
+  crop: Tensor<B>,
   window: ConvWindow,
   rows: { readonly y0: number; readonly y1: number },
-  bands: BlockBandsF32,
+  visit: (bandWindow: ConvWindow, y0: number, y1: number, cropRow: number) => void,
 ): void {
-  const { crop, cat2, confusion } = bands;
   const { input, output } = window;
-  const n = blockOut.channels;
   for (let y0 = rows.y0; y0 < rows.y1; y0 += BLOCK_BAND_ROWS) {
     const y1 = Math.min(rows.y1, y0 + BLOCK_BAND_ROWS);
     // the rows whole tiles from y0 read: their inputs must be the whole conv's inputs
@@ -79,25 +94,39 @@ export function blockSecondHalfF32(
     const readTo = Math.min(bottom, input.y1);
     copyRows(cat1, readFrom, readTo, crop, readFrom - top);
     const local = (r: Region, from: number, to: number): Region => ({ y0: from - top, y1: to - top, x0: r.x0, x1: r.x1 });
-    const bandWindow: ConvWindow = { input: local(input, readFrom, Math.max(readFrom, readTo)), output: local(output, y0, y1) };
-    conv2dF32(crop, block.conv3x3Second, cat2.channelSlice(0, 2 * n), true, bandWindow);
-    conv2dF32(crop, block.conv5x5Second, cat2.channelSlice(2 * n, 2 * n), true, bandWindow);
-    conv2dF32(cat2, block.confusion, confusion, false, { input: bandWindow.output, output: bandWindow.output });
-    addShifted(confusion, y0 - top, blockInput, blockOut, y0, y1, output.x0, output.x1);
+    visit({ input: local(input, readFrom, Math.max(readFrom, readTo)), output: local(output, y0, y1) }, y0, y1, y0 - top);
   }
 }
 
+export function blockSecondHalfF32(
+  block: MsrnBlockF32,
+  cat1: Tensor<Float32Array>,
+  blockInput: Tensor<Float32Array>,
+  blockOut: Tensor<Float32Array>,
+  window: ConvWindow,
+  rows: { readonly y0: number; readonly y1: number },
+  bands: BlockBands<Float32Array>,
+): void {
+  const { crop, cat2, confusion } = bands;
+  const n = blockOut.channels;
+  forEachBlockBand(cat1, crop, window, rows, (bandWindow, y0, y1, cropRow) => {
+    conv2dF32(crop, block.conv3x3Second, cat2.channelSlice(0, 2 * n), true, bandWindow);
+    conv2dF32(crop, block.conv5x5Second, cat2.channelSlice(2 * n, 2 * n), true, bandWindow);
+    conv2dF32(cat2, block.confusion, confusion, false, { input: bandWindow.output, output: bandWindow.output });
+    addShifted(confusion, cropRow, blockInput, blockOut, y0, y1, window.output.x0, window.output.x1);
+  });
+}
+
 /** Rows from .. to - 1 of every channel of src (whole rows) into dst, from its row dstRow on. */
-function copyRows(src: Tensor<Float32Array>, from: number, to: number, dst: Tensor<Float32Array>, dstRow: number): void {
+function copyRows<B extends Float32Array | Int8Array>(src: Tensor<B>, from: number, to: number, dst: Tensor<B>, dstRow: number): void {
   if (to <= from) return;
   const { width } = src;
   const srcPlane = src.height * width;
   const dstPlane = dst.height * width;
   for (let c = 0; c < src.channels; c++) {
-    dst.data.set(src.data.subarray(c * srcPlane + from * width, c * srcPlane + to * width), c * dstPlane + dstRow * width);
+    dst.data.set(src.data.subarray(c * srcPlane + from * width, c * srcPlane + to * width) as never, c * dstPlane + dstRow * width);
   }
 }
-
 /** out[c][y][x] = band[c][y - y0 + bandRow][x] + residual[c][y][x] for y in y0..y1-1, x in x0..x1-1. */
 function addShifted(
   band: Tensor<Float32Array>,

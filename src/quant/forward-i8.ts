@@ -5,6 +5,7 @@ import { QuantizedConv2d, conv2dI8, conv2dI8PixelShuffle } from './conv2d-i8.js'
 import { Int8Model } from './int8-model.js';
 import { ConvWindow, Region, wholeRegion } from '../tensor/region.js';
 import { planLayerWindows } from '../msrn/layer-windows.js';
+import { blockBandsI8, blockSecondHalfI8 } from './block-bands-i8.js';
 
 export type Int8Observer = (name: string, tensor: Tensor<Int8Array> | Tensor<Uint8Array>) => void;
 
@@ -65,8 +66,11 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
   sync();
 
   const first = memory.i8('i8.cat1', 2 * n, height, width);
-  const second = memory.i8('i8.cat2', 4 * n, height, width);
-  const confusion = memory.i8('i8.confusion', n, height, width);
+  // cat2 and the confusion are whole only when observed; otherwise they run band by band in this
+  // member's band slots (block-bands-i8.ts), as forwardF32's do
+  const second = observe ? memory.i8('i8.cat2', 4 * n, height, width) : undefined;
+  const confusion = observe ? memory.i8('i8.confusion', n, height, width) : undefined;
+  const bands = observe ? undefined : blockBandsI8(memory, n, height, width, gang);
   let blockInput = headOut;
   for (let b = 0; b < nBlocks; b++) {
     const body = `body.${b}`;
@@ -74,33 +78,32 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
     shareWindow(w?.first, height, width, gang, conv(blockInput, `${body}.conv_3_1`, first.channelSlice(0, n)), conv(blockInput, `${body}.conv_5_1`, first.channelSlice(n, n)));
     observe?.(`${body}.cat1`, first);
     sync();
-    shareWindow(w?.second, height, width, gang, conv(first, `${body}.conv_3_2`, second.channelSlice(0, 2 * n)), conv(first, `${body}.conv_5_2`, second.channelSlice(2 * n, 2 * n)));
-    observe?.(`${body}.cat2`, second);
-    sync();
     const blockOut = features.channelSlice(b * n, n);
-    const add = model.adds.get(`${body}.add`)!;
-    if (observe) {
+    if (second && confusion) {
+      conv(first, `${body}.conv_3_2`, second.channelSlice(0, 2 * n))(undefined);
+      conv(first, `${body}.conv_5_2`, second.channelSlice(2 * n, 2 * n))(undefined);
+      observe?.(`${body}.cat2`, second);
       conv(second, `${body}.confusion`, confusion)(undefined);
-      observe(`${body}.confusion`, confusion);
-      addI8(confusion, blockInput, add, blockOut);
+      observe?.(`${body}.confusion`, confusion);
+      addI8(confusion, blockInput, model.adds.get(`${body}.add`)!, blockOut);
     } else {
-      // the residual add right after the confusion, on the rows it just computed (all of them alone)
-      shareWindow(w && { input: w.output, output: w.output }, height, width, gang, (part) => {
-        conv(second, `${body}.confusion`, confusion)(part);
-        addI8(confusion, blockInput, add, blockOut, gang && part?.output);
-      });
+      // conv_3_2, conv_5_2, the confusion and the residual add, band by band
+      const secondWindow = w?.second ?? { input: wholeRegion(height, width), output: wholeRegion(height, width) };
+      shareWindow(secondWindow, height, width, gang, (part) =>
+        blockSecondHalfI8(model, b, first, blockInput, blockOut, secondWindow, (part ?? secondWindow).output, bands!),
+      );
     }
     observe?.(body, blockOut);
     sync();
     blockInput = blockOut;
   }
 
-  // tail.0 and tail.1 in cat2's memory, unread after the last block (as forwardF32 does)
-  const fused = second.channelSlice(0, n);
+  // tail.0 and tail.1 in cat1's memory, unread after the last block (as forwardF32 does)
+  const fused = first.channelSlice(0, n);
   shareWindow(windows && { input: windows.fusion, output: windows.fusion }, height, width, gang, conv(features, 'tail.0', fused));
   observe?.('tail.0', fused);
   sync();
-  let current = second.channelSlice(n, n);
+  let current = first.channelSlice(n, n);
   shareWindow(windows?.tail1, height, width, gang, conv(fused, 'tail.1', current));
   observe?.('tail.1', current);
   sync();

@@ -48,10 +48,10 @@ export function forwardArenaBytes(config: MsrnConfig, precision: Precision, heig
   const slots: number[] = [4 * 3 * plane]; // gang.input, float
   if (ensemble) slots.push(4 * 3 * plane * scale * scale, 4 * 3 * plane); // its output, then each transformed input
   const stages = upsamplerStages(scale);
+  const side = Math.max(height, width); // the band slots' width (msrn/block-bands.ts)
   if (precision === 'fp32') {
     slots.push(4 * 3 * plane, 4 * n * (nBlocks + 1) * plane, 4 * 2 * n * plane); // input, features, cat1
     // each member's band tensors (block-bands.ts): cat1's rows, cat2, the confusion
-    const side = Math.max(height, width); // as blockBandsF32 lays them out
     for (let m = 0; m < members; m++) slots.push(4 * 2 * n * BAND_HEIGHT * side, 4 * 4 * n * BAND_HEIGHT * side, 4 * n * BAND_HEIGHT * side);
     let resolution = 1;
     for (const { factor: f } of stages.slice(0, -1)) {
@@ -62,7 +62,9 @@ export function forwardArenaBytes(config: MsrnConfig, precision: Precision, heig
     slots.push(4 * nColors * last * last * plane * resolution ** 2); // the folded tail's phases
     slots.push(4 * nColors * plane * scale * scale); // output
   } else {
-    slots.push(3 * plane, 3 * plane, n * (nBlocks + 1) * plane, 2 * n * plane, 4 * n * plane, n * plane); // pixels, input, features, cat1, cat2, confusion
+    slots.push(3 * plane, 3 * plane, n * (nBlocks + 1) * plane, 2 * n * plane); // pixels, input, features, cat1
+    // each member's band tensors (block-bands-i8.ts), as fp32's
+    for (let m = 0; m < members; m++) slots.push(2 * n * BAND_HEIGHT * side, 4 * n * BAND_HEIGHT * side, n * BAND_HEIGHT * side);
     let resolution = 1;
     for (const { factor: f } of stages) {
       resolution *= f;
