@@ -1,16 +1,17 @@
 import { Tensor } from '../tensor/tensor.js';
 import { ActivationMemory, GANG_ROW_ALIGN, Gang } from '../tensor/gang.js';
-import { ConvWindow, Region } from '../tensor/region.js';
+import { ConvWindow, Region, RowRange } from '../tensor/region.js';
 import { conv2dF32 } from '../ops/conv2d-f32.js';
 import { MsrnBlockF32 } from './model-f32.js';
 
 /**
- * The second half of an MSRB (fp32) band by band: conv_3_2 and conv_5_2 on cat1, the 1x1
- * confusion over their 4n channels (cat2) and the residual add, BLOCK_BAND_ROWS rows of the
- * block's output at a time. cat2 then exists for one band per thread (a few MB) instead of
- * the whole tile: 4n float channels, 37% of the fp32 forward's activations (33 MB of 90 on a
- * 270x480 frame), memory a cold process faults in page by page. In a gang it also saves the
- * barrier between the convs and the confusion (each member's bands are its own).
+ * The second half of an MSRB band by band (fp32 here; int8 in quant/block-bands-i8.ts, on the
+ * same band walk): conv_3_2 and conv_5_2 on cat1, the 1x1 confusion over their 4n channels
+ * (cat2) and the residual add, BLOCK_BAND_ROWS rows of the block's output at a time. cat2 then
+ * exists for one band per thread (a few MB) instead of the whole tile: 4n float channels, 37%
+ * of the fp32 forward's activations (33 MB of 90 on a 270x480 frame), memory a cold process
+ * faults in page by page. In a gang it also saves the barrier between the convs and the
+ * confusion (each member's bands are its own).
  *
  * The convs write full-height tensors, so each band works on a copy of the cat1 rows it reads
  * (its `crop`, local row 0 = global row `top`) with the window translated to match. Each band
@@ -81,7 +82,7 @@ export function forEachBlockBand<B extends Float32Array | Int8Array>(
   cat1: Tensor<B>,
   crop: Tensor<B>,
   window: ConvWindow,
-  rows: { readonly y0: number; readonly y1: number },
+  rows: RowRange,
   visit: (bandWindow: ConvWindow, y0: number, y1: number, cropRow: number) => void,
 ): void {
   const { input, output } = window;
@@ -98,13 +99,14 @@ export function forEachBlockBand<B extends Float32Array | Int8Array>(
   }
 }
 
+/** The fp32 second half on `rows` of the block output (see the top of this file). */
 export function blockSecondHalfF32(
   block: MsrnBlockF32,
   cat1: Tensor<Float32Array>,
   blockInput: Tensor<Float32Array>,
   blockOut: Tensor<Float32Array>,
   window: ConvWindow,
-  rows: { readonly y0: number; readonly y1: number },
+  rows: RowRange,
   bands: BlockBands<Float32Array>,
 ): void {
   const { crop, cat2, confusion } = bands;
@@ -127,6 +129,7 @@ function copyRows<B extends Float32Array | Int8Array>(src: Tensor<B>, from: numb
     dst.data.set(src.data.subarray(c * srcPlane + from * width, c * srcPlane + to * width) as never, c * dstPlane + dstRow * width);
   }
 }
+
 /** out[c][y][x] = band[c][y - y0 + bandRow][x] + residual[c][y][x] for y in y0..y1-1, x in x0..x1-1. */
 function addShifted(
   band: Tensor<Float32Array>,

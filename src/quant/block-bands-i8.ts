@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import { ActivationMemory, Gang } from '../tensor/gang.js';
-import { ConvWindow } from '../tensor/region.js';
+import { ConvWindow, RowRange } from '../tensor/region.js';
 import { BlockBands, blockBands, forEachBlockBand } from '../msrn/block-bands.js';
 import { addI8FromBand } from './add-i8.js';
 import { conv2dI8 } from './conv2d-i8.js';
@@ -23,7 +23,7 @@ export function blockSecondHalfI8(
   blockInput: Tensor<Int8Array>,
   blockOut: Tensor<Int8Array>,
   window: ConvWindow,
-  rows: { readonly y0: number; readonly y1: number },
+  rows: RowRange,
   bands: BlockBands<Int8Array>,
 ): void {
   const { crop, cat2, confusion } = bands;
