@@ -31,6 +31,20 @@ const READ_RADIUS = 2;
 /** The rows of a band's tensors: every band's, so that a shared arena's slots fit any band. */
 export const BAND_HEIGHT = BLOCK_BAND_ROWS + 2 * READ_RADIUS;
 
+/**
+ * Whether banding saves memory for a forward on `height` x `width` run by `members` threads:
+ * each thread's band tensors (2n + 4n + n channels of BAND_HEIGHT rows of max(height, width)
+ * columns: see blockBands) against the whole cat2 (4n channels). On the frame (2 threads:
+ * 241,920 against 518,400 values per feature) and on the default tiles it does; it does not on
+ * images narrower or shorter than about 63 pixels per thread, nor with many threads, whose gang
+ * tiles grow as sqrt(threads) on a side while the bands grow as threads (about 16 threads
+ * of 256-pixel tiles break even). The forwards band only where it saves memory. Symmetric in
+ * height and width, so the transposed passes of a self-ensemble decide alike.
+ */
+export function bandsSaveMemory(height: number, width: number, members: number): boolean {
+  return members * 7 * BAND_HEIGHT * Math.max(height, width) < 4 * height * width;
+}
+
 /** One thread's band tensors: cat1's rows that a band reads, its cat2 and its confusion. */
 export interface BlockBands<B extends Float32Array | Int8Array> {
   readonly crop: Tensor<B>;

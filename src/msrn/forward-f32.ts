@@ -8,7 +8,7 @@ import { MsrnModelF32 } from './model-f32.js';
 import { runFusedTailF32 } from './fused-tail.js';
 import { ConvWindow, Region, wholeRegion } from '../tensor/region.js';
 import { planLayerWindows } from './layer-windows.js';
-import { blockBandsF32, blockSecondHalfF32 } from './block-bands.js';
+import { bandsSaveMemory, blockBandsF32, blockSecondHalfF32 } from './block-bands.js';
 
 /**
  * The fp32 MSRN forward pass, the official graph (MIVRC/MSRN-PyTorch):
@@ -20,8 +20,8 @@ import { blockBandsF32, blockSecondHalfF32 } from './block-bands.js';
  *
  * Concats cost nothing: the block outputs and the head output are written straight into their
  * channel slices of one `features` tensor, and each MSRB's two branches into slices of `a` / `b`.
- * Unless observed, `b`, the confusion and the residual add run band by band (block-bands.ts),
- * so `b` is never whole.
+ * Unless observed, `b`, the confusion and the residual add run band by band where that takes
+ * less memory than a whole `b` (block-bands.ts: on the frame and the default tiles).
  *
  * Input: (3, H, W), values 0..rgbRange. Output: (3, H * scale, W * scale), not rounded or clamped.
  *
@@ -92,9 +92,10 @@ export function forwardF32(
   sync();
 
   const first = memory.f32('f32.cat1', 2 * n, height, width);
-  // cat2 is whole only when observed; otherwise each band of it lives in this member's band slots
-  const second = observe ? memory.f32('f32.cat2', 4 * n, height, width) : undefined;
-  const bands = second ? undefined : blockBandsF32(memory, n, height, width, gang);
+  // cat2 whole, or (unobserved, where that takes less memory) band by band in this thread's slots
+  const banded = !observe && bandsSaveMemory(height, width, gang?.size ?? 1);
+  const second = banded ? undefined : memory.f32('f32.cat2', 4 * n, height, width);
+  const bands = banded ? blockBandsF32(memory, n, height, width, gang) : undefined;
   let blockInput = headOut;
   model.blocks.forEach((block, b) => {
     const name = `body.${b}`;
@@ -109,21 +110,35 @@ export function forwardF32(
     observe?.(`${name}.cat1`, first);
     sync();
     const blockOut = features.channelSlice(b * n, n);
-    if (second) {
-      conv(first, block.conv3x3Second, second.channelSlice(0, 2 * n), true)(undefined);
-      conv(first, block.conv5x5Second, second.channelSlice(2 * n, 2 * n), true)(undefined);
-      observe?.(`${name}.conv_3_2`, second.channelSlice(0, 2 * n));
-      observe?.(`${name}.conv_5_2`, second.channelSlice(2 * n, 2 * n));
-      observe?.(`${name}.cat2`, second);
-      conv(second, block.confusion, blockOut, false)(undefined);
-      observe?.(`${name}.confusion`, blockOut);
-      add(blockOut, blockInput, blockOut);
-    } else {
+    if (bands) {
       // conv_3_2, conv_5_2, the confusion and the residual add, band by band (block-bands.ts)
       const secondWindow = w?.second ?? { input: wholeRegion(height, width), output: wholeRegion(height, width) };
       shareWindow(secondWindow, height, width, gang, (part) =>
-        blockSecondHalfF32(block, first, blockInput, blockOut, secondWindow, (part ?? secondWindow).output, bands!),
+        blockSecondHalfF32(block, first, blockInput, blockOut, secondWindow, (part ?? secondWindow).output, bands),
       );
+    } else {
+      const cat2 = second!; // whole when not banded
+      shareWindow(
+        w?.second, height, width, gang,
+        conv(first, block.conv3x3Second, cat2.channelSlice(0, 2 * n), true),
+        conv(first, block.conv5x5Second, cat2.channelSlice(2 * n, 2 * n), true),
+      );
+      observe?.(`${name}.conv_3_2`, cat2.channelSlice(0, 2 * n));
+      observe?.(`${name}.conv_5_2`, cat2.channelSlice(2 * n, 2 * n));
+      observe?.(`${name}.cat2`, cat2);
+      sync();
+      const confusion = conv(cat2, block.confusion, blockOut, false);
+      if (observe) {
+        confusion(undefined);
+        observe(`${name}.confusion`, blockOut);
+        add(blockOut, blockInput, blockOut);
+      } else {
+        // the residual add right after the confusion, on the rows it just computed (all of them alone)
+        shareWindow(w && { input: w.output, output: w.output }, height, width, gang, (part) => {
+          confusion(part);
+          add(blockOut, blockInput, blockOut, gang && part?.output);
+        });
+      }
     }
     observe?.(name, blockOut);
     sync();

@@ -6,6 +6,7 @@ import { Int8Model } from './int8-model.js';
 import { ConvWindow, Region, wholeRegion } from '../tensor/region.js';
 import { planLayerWindows } from '../msrn/layer-windows.js';
 import { blockBandsI8, blockSecondHalfI8 } from './block-bands-i8.js';
+import { bandsSaveMemory } from '../msrn/block-bands.js';
 
 export type Int8Observer = (name: string, tensor: Tensor<Int8Array> | Tensor<Uint8Array>) => void;
 
@@ -66,11 +67,12 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
   sync();
 
   const first = memory.i8('i8.cat1', 2 * n, height, width);
-  // cat2 and the confusion are whole only when observed; otherwise they run band by band in this
-  // member's band slots (block-bands-i8.ts), as forwardF32's do
-  const second = observe ? memory.i8('i8.cat2', 4 * n, height, width) : undefined;
-  const confusion = observe ? memory.i8('i8.confusion', n, height, width) : undefined;
-  const bands = observe ? undefined : blockBandsI8(memory, n, height, width, gang);
+  // cat2 and the confusion whole, or (unobserved, where that takes less memory) band by band in
+  // this thread's slots (block-bands-i8.ts), as forwardF32 decides
+  const banded = !observe && bandsSaveMemory(height, width, gang?.size ?? 1);
+  const second = banded ? undefined : memory.i8('i8.cat2', 4 * n, height, width);
+  const confusion = banded ? undefined : memory.i8('i8.confusion', n, height, width);
+  const bands = banded ? blockBandsI8(memory, n, height, width, gang) : undefined;
   let blockInput = headOut;
   for (let b = 0; b < nBlocks; b++) {
     const body = `body.${b}`;
@@ -79,19 +81,30 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
     observe?.(`${body}.cat1`, first);
     sync();
     const blockOut = features.channelSlice(b * n, n);
-    if (second && confusion) {
-      conv(first, `${body}.conv_3_2`, second.channelSlice(0, 2 * n))(undefined);
-      conv(first, `${body}.conv_5_2`, second.channelSlice(2 * n, 2 * n))(undefined);
-      observe?.(`${body}.cat2`, second);
-      conv(second, `${body}.confusion`, confusion)(undefined);
-      observe?.(`${body}.confusion`, confusion);
-      addI8(confusion, blockInput, model.adds.get(`${body}.add`)!, blockOut);
-    } else {
+    if (bands) {
       // conv_3_2, conv_5_2, the confusion and the residual add, band by band
       const secondWindow = w?.second ?? { input: wholeRegion(height, width), output: wholeRegion(height, width) };
       shareWindow(secondWindow, height, width, gang, (part) =>
-        blockSecondHalfI8(model, b, first, blockInput, blockOut, secondWindow, (part ?? secondWindow).output, bands!),
+        blockSecondHalfI8(model, b, first, blockInput, blockOut, secondWindow, (part ?? secondWindow).output, bands),
       );
+    } else {
+      const cat2 = second!; // whole when not banded, with the confusion
+      const confused = confusion!;
+      shareWindow(w?.second, height, width, gang, conv(first, `${body}.conv_3_2`, cat2.channelSlice(0, 2 * n)), conv(first, `${body}.conv_5_2`, cat2.channelSlice(2 * n, 2 * n)));
+      observe?.(`${body}.cat2`, cat2);
+      sync();
+      const add = model.adds.get(`${body}.add`)!;
+      if (observe) {
+        conv(cat2, `${body}.confusion`, confused)(undefined);
+        observe(`${body}.confusion`, confused);
+        addI8(confused, blockInput, add, blockOut);
+      } else {
+        // the residual add right after the confusion, on the rows it just computed (all of them alone)
+        shareWindow(w && { input: w.output, output: w.output }, height, width, gang, (part) => {
+          conv(cat2, `${body}.confusion`, confused)(part);
+          addI8(confused, blockInput, add, blockOut, gang && part?.output);
+        });
+      }
     }
     observe?.(body, blockOut);
     sync();

@@ -6,7 +6,7 @@ import { SharedArena, arenaSlotBytes } from '../tensor/shared-arena.js';
 import { BARRIER_BYTES, SharedBarrier } from '../tensor/shared-barrier.js';
 import { LoadedModel, Precision, forwardModel, forwardModelEnsemble } from './model-runner.js';
 import { writeCoreRgba } from './core-rgba.js';
-import { BAND_HEIGHT } from '../msrn/block-bands.js';
+import { BAND_HEIGHT, bandsSaveMemory } from '../msrn/block-bands.js';
 
 /**
  * A gang tile: every worker of the pool runs one tile together (tensor/gang.ts), sharing out
@@ -49,10 +49,12 @@ export function forwardArenaBytes(config: MsrnConfig, precision: Precision, heig
   if (ensemble) slots.push(4 * 3 * plane * scale * scale, 4 * 3 * plane); // its output, then each transformed input
   const stages = upsamplerStages(scale);
   const side = Math.max(height, width); // the band slots' width (msrn/block-bands.ts)
+  const banded = bandsSaveMemory(height, width, members); // as the forwards decide
   if (precision === 'fp32') {
     slots.push(4 * 3 * plane, 4 * n * (nBlocks + 1) * plane, 4 * 2 * n * plane); // input, features, cat1
-    // each member's band tensors (block-bands.ts): cat1's rows, cat2, the confusion
-    for (let m = 0; m < members; m++) slots.push(4 * 2 * n * BAND_HEIGHT * side, 4 * 4 * n * BAND_HEIGHT * side, 4 * n * BAND_HEIGHT * side);
+    // cat2 whole, or each member's band tensors (block-bands.ts): cat1's rows, cat2, the confusion
+    if (!banded) slots.push(4 * 4 * n * plane);
+    else for (let m = 0; m < members; m++) slots.push(4 * 2 * n * BAND_HEIGHT * side, 4 * 4 * n * BAND_HEIGHT * side, 4 * n * BAND_HEIGHT * side);
     let resolution = 1;
     for (const { factor: f } of stages.slice(0, -1)) {
       slots.push(4 * f * f * n * plane * resolution ** 2, 4 * n * plane * (resolution * f) ** 2); // conv, shuffle
@@ -63,8 +65,9 @@ export function forwardArenaBytes(config: MsrnConfig, precision: Precision, heig
     slots.push(4 * nColors * plane * scale * scale); // output
   } else {
     slots.push(3 * plane, 3 * plane, n * (nBlocks + 1) * plane, 2 * n * plane); // pixels, input, features, cat1
-    // each member's band tensors (block-bands-i8.ts), as fp32's
-    for (let m = 0; m < members; m++) slots.push(2 * n * BAND_HEIGHT * side, 4 * n * BAND_HEIGHT * side, n * BAND_HEIGHT * side);
+    // cat2 and the confusion whole, or each member's band tensors (block-bands-i8.ts), as fp32's
+    if (!banded) slots.push(4 * n * plane, n * plane);
+    else for (let m = 0; m < members; m++) slots.push(2 * n * BAND_HEIGHT * side, 4 * n * BAND_HEIGHT * side, n * BAND_HEIGHT * side);
     let resolution = 1;
     for (const { factor: f } of stages) {
       resolution *= f;

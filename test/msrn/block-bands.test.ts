@@ -3,7 +3,7 @@ import { Tensor, zerosF32 } from '../../src/tensor/tensor.js';
 import { DEFAULT_CONFIG, MsrnConfig } from '../../src/msrn/config.js';
 import { loadModelF32 } from '../../src/msrn/model-f32.js';
 import { writeWeightBlob } from '../../src/msrn/weights-blob.js';
-import { BLOCK_BAND_ROWS, blockBandsF32, blockSecondHalfF32 } from '../../src/msrn/block-bands.js';
+import { BLOCK_BAND_ROWS, bandsSaveMemory, blockBandsF32, blockSecondHalfF32 } from '../../src/msrn/block-bands.js';
 import { conv2dF32 } from '../../src/ops/conv2d-f32.js';
 import { conv2dF32Reference } from '../../src/ops/conv2d-reference.js';
 import { add } from '../../src/ops/elementwise.js';
@@ -86,5 +86,16 @@ describe('blockSecondHalfF32 equals conv_3_2, conv_5_2, confusion and add run wh
     const whole = { input: wholeRegion(h, width), output: wholeRegion(h, width) };
     blockSecondHalfF32(block, cat1, blockInput, got, whole, whole.output, blockBandsF32(threadMemory, n, h, width));
     expect(maxAbsError(got.data, expected.data)).toBeLessThan(1e-4);
+  });
+});
+
+describe('bandsSaveMemory', () => {
+  it('bands where the threads\' band tensors are smaller than the whole cat2', () => {
+    expect(bandsSaveMemory(270, 480, 2)).toBe(true); // the frame: 241,920 against 518,400 per feature
+    expect(bandsSaveMemory(280, 280, 1)).toBe(true); // a default 1-thread tile with its halo
+    expect(bandsSaveMemory(45, 38, 2)).toBe(false); // small images keep cat2 whole
+    expect(bandsSaveMemory(1048, 1048, 16)).toBe(true); // 16 threads' gang tile: just under break-even
+    expect(bandsSaveMemory(2072, 2072, 64)).toBe(false); // 64 threads: the bands would take twice cat2
+    expect(bandsSaveMemory(480, 270, 2)).toBe(bandsSaveMemory(270, 480, 2)); // transposed alike
   });
 });
