@@ -2,6 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { ActivationMemory, GANG_ROW_ALIGN, Gang } from '../tensor/gang.js';
 import { ConvWindow, Region, RowRange } from '../tensor/region.js';
 import { conv2dF32 } from '../ops/conv2d-f32.js';
+import { addFromBand } from '../ops/elementwise.js';
 import { MsrnBlockF32 } from './model-f32.js';
 
 /**
@@ -129,7 +130,7 @@ export function blockSecondHalfF32(
     conv2dF32(crop, block.conv3x3Second, cat2.channelSlice(0, 2 * n), true, bandWindow);
     conv2dF32(crop, block.conv5x5Second, cat2.channelSlice(2 * n, 2 * n), true, bandWindow);
     conv2dF32(cat2, block.confusion, confusion, false, { input: bandWindow.output, output: bandWindow.output });
-    addShifted(confusion, cropRow, blockInput, blockOut, y0, y1, window.output.x0, window.output.x1);
+    addFromBand(confusion, cropRow, blockInput, blockOut, y0, y1, window.output.x0, window.output.x1);
   });
 }
 
@@ -141,31 +142,5 @@ function copyRows<B extends Float32Array | Int8Array>(src: Tensor<B>, from: numb
   const dstPlane = dst.height * width;
   for (let c = 0; c < src.channels; c++) {
     dst.data.set(src.data.subarray(c * srcPlane + from * width, c * srcPlane + to * width) as never, c * dstPlane + dstRow * width);
-  }
-}
-
-/** out[c][y][x] = band[c][y - y0 + bandRow][x] + residual[c][y][x] for y in y0..y1-1, x in x0..x1-1. */
-function addShifted(
-  band: Tensor<Float32Array>,
-  bandRow: number,
-  residual: Tensor<Float32Array>,
-  out: Tensor<Float32Array>,
-  y0: number,
-  y1: number,
-  x0: number,
-  x1: number,
-): void {
-  const { width } = out;
-  const plane = out.height * width;
-  const bandPlane = band.height * width;
-  const a = band.data;
-  const b = residual.data;
-  const dst = out.data;
-  for (let c = 0; c < out.channels; c++) {
-    for (let y = y0; y < y1; y++) {
-      const o = c * plane + y * width;
-      const s = c * bandPlane + (y - y0 + bandRow) * width;
-      for (let x = x0; x < x1; x++) dst[o + x] = a[s + x] + b[o + x];
-    }
   }
 }

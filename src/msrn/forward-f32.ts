@@ -6,7 +6,7 @@ import { meanShift } from '../ops/mean-shift.js';
 import { pixelShuffle } from '../ops/pixel-shuffle.js';
 import { MsrnModelF32 } from './model-f32.js';
 import { runFusedTailF32 } from './fused-tail.js';
-import { ConvWindow, Region, wholeRegion } from '../tensor/region.js';
+import { ConvWindow, Region, wholeRegion, wholeWindow } from '../tensor/region.js';
 import { planLayerWindows } from './layer-windows.js';
 import { bandsSaveMemory, blockBandsF32, blockSecondHalfF32 } from './block-bands.js';
 
@@ -112,7 +112,7 @@ export function forwardF32(
     const blockOut = features.channelSlice(b * n, n);
     if (bands) {
       // conv_3_2, conv_5_2, the confusion and the residual add, band by band (block-bands.ts)
-      const secondWindow = w?.second ?? { input: wholeRegion(height, width), output: wholeRegion(height, width) };
+      const secondWindow = w?.second ?? wholeWindow(height, width);
       shareWindow(secondWindow, height, width, gang, (part) =>
         blockSecondHalfF32(block, first, blockInput, blockOut, secondWindow, (part ?? secondWindow).output, bands),
       );

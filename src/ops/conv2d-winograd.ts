@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor/tensor.js';
-import { ConvWindow, wholeRegion } from '../tensor/region.js';
+import { ConvWindow, wholeWindow } from '../tensor/region.js';
 import { CONV_BLOCK_CHANNELS, RowEpilogue } from './conv2d-core.js';
 import { checkConvShapes } from './conv2d-reference.js';
 import {
@@ -260,7 +260,7 @@ export function winogradRows(
   const { outputTransform } = conv.variant;
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
   const cout4 = blocks * CONV_BLOCK_CHANNELS;
-  const out = (window ?? wholeTensorWindow(input)).output;
+  const out = (window ?? wholeWindow(input.height, input.width)).output;
   // strip column = output column: the tiles start at out.x0 and reach up to m - 1 past out.x1
   const stride = out.x0 + Math.ceil((out.x1 - out.x0) / m) * m;
   const rowStride = cout4 * stride; // between output rows in the strip
@@ -352,11 +352,6 @@ function outputTransformsToF32(
   for (let t = 0; t < n; t++) transform(M, mBase + t, mStride, bias, lo, hi, out, dstBase + t * m, width);
 }
 
-function wholeTensorWindow(input: Tensor<Float32Array | Int8Array | Uint8Array>): ConvWindow {
-  const whole = wholeRegion(input.height, input.width);
-  return { input: whole, output: whole };
-}
-
 /**
  * What winogradRows and winogradConvF32 share: for each row of tiles, the input strip, then per
  * chunk of tiles the input transforms and the a^2 products; `finishChunk` receives M for the n
@@ -375,7 +370,7 @@ export function winogradTileRows(
   conv: PackedWinograd,
   chunk: number,
   finishChunk: (y0: number, x0: number, n: number, M: Float64Array, mOff: number, mStride: number, lastChunk: boolean) => void,
-  window: ConvWindow = wholeTensorWindow(input),
+  window: ConvWindow = wholeWindow(input.height, input.width),
 ): void {
   if (!(Number.isInteger(chunk) && chunk >= PRODUCT_TILES && chunk % PRODUCT_TILES === 0)) {
     throw new RangeError(`Winograd conv: chunk must be a positive multiple of ${PRODUCT_TILES}, got ${chunk}`);

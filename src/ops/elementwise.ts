@@ -73,6 +73,55 @@ export function forEachRowRun(tensor: Tensor<TypedBuffer>, rows: RowRange | unde
 }
 
 /**
+ * The rows of a band (msrn/block-bands.ts): calls `visit(o, s)` for every channel and row y in
+ * y0 .. y1 - 1 of `out`, with o the index of its first element and s that of row
+ * y - y0 + bandRow of the same channel of `band` (as many channels and columns as `out`, its own
+ * height). `what` names the caller in the error when the band does not hold those rows.
+ */
+export function forEachBandRow(
+  what: string,
+  band: Tensor<TypedBuffer>,
+  bandRow: number,
+  out: Tensor<TypedBuffer>,
+  y0: number,
+  y1: number,
+  visit: (o: number, s: number) => void,
+): void {
+  if (band.channels !== out.channels || band.width !== out.width || bandRow < 0 || bandRow + (y1 - y0) > band.height) {
+    throw new RangeError(`${what}: a ${band.shape.join('x')} band from row ${bandRow} does not hold rows ${y0}..${y1 - 1} of ${out.shape.join('x')}`);
+  }
+  const { width } = out;
+  const outPlane = out.planeSize;
+  const bandPlane = band.planeSize;
+  for (let c = 0; c < out.channels; c++) {
+    for (let y = y0; y < y1; y++) visit(c * outPlane + y * width, c * bandPlane + (y - y0 + bandRow) * width);
+  }
+}
+
+/**
+ * add of a band's rows (msrn/block-bands.ts): out[c][y][x] = band[c][y - y0 + bandRow][x] +
+ * residual[c][y][x] for rows y0 .. y1 - 1 and columns x0 .. x1 - 1 only.
+ */
+export function addFromBand(
+  band: Tensor<Float32Array>,
+  bandRow: number,
+  residual: Tensor<Float32Array>,
+  out: Tensor<Float32Array>,
+  y0: number,
+  y1: number,
+  x0: number,
+  x1: number,
+): void {
+  assertSameShape('addFromBand', residual, out);
+  const a = band.data;
+  const b = residual.data;
+  const dst = out.data;
+  forEachBandRow('addFromBand', band, bandRow, out, y0, y1, (o, s) => {
+    for (let x = x0; x < x1; x++) dst[o + x] = a[s + x] + b[o + x];
+  });
+}
+
+/**
  * Channel concat. The MSRN graph never calls it (convs write into channel slices of the concat
  * tensor, see Tensor.channelSlice), but it is the op those slices stand for, and the tests use it
  * to check that equivalence.

@@ -1,6 +1,6 @@
 import { Tensor, assertSameShape } from '../tensor/tensor.js';
 import { RowRange } from '../tensor/region.js';
-import { forEachRowRun } from '../ops/elementwise.js';
+import { forEachBandRow, forEachRowRun } from '../ops/elementwise.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierReference } from './requantize.js';
 
 /**
@@ -24,9 +24,9 @@ export function addI8(a: Tensor<Int8Array>, x: Tensor<Int8Array>, params: Int32A
 }
 
 /**
- * addI8 of a band of rows (msrn/block-bands.ts): out[c][y][x] = the int8 add of
- * band[c][y - y0 + bandRow][x] and x[c][y][x], for rows y0..y1-1 and columns x0..x1-1 only;
- * `band` has the channels and width of `x` and `out`, and its own height.
+ * addI8 of a band of rows, as addFromBand (ops/elementwise.ts) for fp32: out[c][y][x] = the
+ * int8 add of band[c][y - y0 + bandRow][x] and x[c][y][x], for rows y0..y1-1 and columns
+ * x0..x1-1 only.
  */
 export function addI8FromBand(
   band: Tensor<Int8Array>,
@@ -40,23 +40,13 @@ export function addI8FromBand(
   x1: number,
 ): void {
   assertSameShape('addI8FromBand', x, out);
-  if (band.channels !== out.channels || band.width !== out.width || bandRow < 0 || bandRow + (y1 - y0) > band.height) {
-    throw new RangeError(`addI8FromBand: a ${band.shape.join('x')} band from row ${bandRow} does not hold rows ${y0}..${y1 - 1} of ${out.shape.join('x')}`);
-  }
   const table = addTable(params);
-  const { width } = out;
-  const plane = out.height * width;
-  const bandPlane = band.height * width;
   const qa = band.data;
   const qx = x.data;
   const dst = out.data;
-  for (let c = 0; c < out.channels; c++) {
-    for (let y = y0; y < y1; y++) {
-      const o = c * plane + y * width;
-      const s = c * bandPlane + (y - y0 + bandRow) * width;
-      for (let i = x0; i < x1; i++) dst[o + i] = table[((qa[s + i] & 0xff) << 8) | (qx[o + i] & 0xff)];
-    }
-  }
+  forEachBandRow('addI8FromBand', band, bandRow, out, y0, y1, (o, s) => {
+    for (let i = x0; i < x1; i++) dst[o + i] = table[((qa[s + i] & 0xff) << 8) | (qx[o + i] & 0xff)];
+  });
 }
 
 const tables = new WeakMap<Int32Array, Int8Array>();

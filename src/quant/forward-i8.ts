@@ -3,7 +3,7 @@ import { Gang, bandRows, shareWindow, threadMemory } from '../tensor/gang.js';
 import { addI8 } from './add-i8.js';
 import { QuantizedConv2d, conv2dI8, conv2dI8PixelShuffle } from './conv2d-i8.js';
 import { Int8Model } from './int8-model.js';
-import { ConvWindow, Region, wholeRegion } from '../tensor/region.js';
+import { ConvWindow, Region, wholeRegion, wholeWindow } from '../tensor/region.js';
 import { planLayerWindows } from '../msrn/layer-windows.js';
 import { blockBandsI8, blockSecondHalfI8 } from './block-bands-i8.js';
 import { bandsSaveMemory } from '../msrn/block-bands.js';
@@ -83,7 +83,7 @@ export function forwardInt8(model: Int8Model, image: Tensor<Float32Array>, obser
     const blockOut = features.channelSlice(b * n, n);
     if (bands) {
       // conv_3_2, conv_5_2, the confusion and the residual add, band by band
-      const secondWindow = w?.second ?? { input: wholeRegion(height, width), output: wholeRegion(height, width) };
+      const secondWindow = w?.second ?? wholeWindow(height, width);
       shareWindow(secondWindow, height, width, gang, (part) =>
         blockSecondHalfI8(model, b, first, blockInput, blockOut, secondWindow, (part ?? secondWindow).output, bands),
       );

@@ -5,5 +5,5 @@ export { threadMemory, bandRows, shareWindow, GANG_ROW_ALIGN } from './gang.js';
 export type { ActivationMemory, Gang } from './gang.js';
 export { SharedArena, arenaSlotBytes } from './shared-arena.js';
 export { SharedBarrier, GangAbortedError, BARRIER_BYTES } from './shared-barrier.js';
-export { wholeRegion, expandRegion, scaleRegion, checkRegion, checkConvWindow } from './region.js';
+export { wholeRegion, wholeWindow, expandRegion, scaleRegion, checkRegion, checkConvWindow } from './region.js';
 export type { Region, ConvWindow, RowRange } from './region.js';

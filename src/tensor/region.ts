@@ -31,6 +31,12 @@ export function wholeRegion(height: number, width: number): Region {
   return { y0: 0, y1: height, x0: 0, x1: width };
 }
 
+/** The window of a conv on the whole height x width tensor: its input and output everywhere. */
+export function wholeWindow(height: number, width: number): ConvWindow {
+  const whole = wholeRegion(height, width);
+  return { input: whole, output: whole };
+}
+
 /** `region` grown by `by` pixels on every side, clipped to a height x width tensor. */
 export function expandRegion(region: Region, by: number, height: number, width: number): Region {
   return {

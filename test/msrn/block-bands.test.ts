@@ -7,7 +7,7 @@ import { BLOCK_BAND_ROWS, bandsSaveMemory, blockBandsF32, blockSecondHalfF32 } f
 import { conv2dF32 } from '../../src/ops/conv2d-f32.js';
 import { conv2dF32Reference } from '../../src/ops/conv2d-reference.js';
 import { add } from '../../src/ops/elementwise.js';
-import { ConvWindow, wholeRegion } from '../../src/tensor/region.js';
+import { ConvWindow, wholeWindow } from '../../src/tensor/region.js';
 import { threadMemory } from '../../src/tensor/gang.js';
 import { fixtureStateDict } from '../helpers/fixture-weights.js';
 import { maxAbsError, randomTensor, rng } from '../helpers/random.js';
@@ -42,7 +42,7 @@ describe('blockSecondHalfF32 equals conv_3_2, conv_5_2, confusion and add run wh
   ];
   for (const { h, w: width, window, rows } of cases) {
     it(`${h}x${width}${window ? ', a tile window' : ''}${rows ? `, rows ${rows[0]}..${rows[1]}` : ''}`, () => {
-      const whole = window ?? { input: wholeRegion(h, width), output: wholeRegion(h, width) };
+      const whole = window ?? wholeWindow(h, width);
       const cat1 = randomTensor(2 * n, h, width, random, 3);
       const blockInput = randomTensor(n, h, width, random, 3);
       // zero outside the input region, as a tiled forward's producer leaves it undefined there
@@ -83,7 +83,7 @@ describe('blockSecondHalfF32 equals conv_3_2, conv_5_2, confusion and add run wh
     conv2dF32Reference(cat2, w('body.0.confusion.weight'), w('body.0.confusion.bias'), expected, 1, false);
     add(expected, blockInput, expected);
     const got = zerosF32(n, h, width);
-    const whole = { input: wholeRegion(h, width), output: wholeRegion(h, width) };
+    const whole = wholeWindow(h, width);
     blockSecondHalfF32(block, cat1, blockInput, got, whole, whole.output, blockBandsF32(threadMemory, n, h, width));
     expect(maxAbsError(got.data, expected.data)).toBeLessThan(1e-4);
   });

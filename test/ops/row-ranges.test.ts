@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Tensor, TypedBuffer } from '../../src/tensor/tensor.js';
-import { add } from '../../src/ops/elementwise.js';
+import { add, addFromBand, addReference } from '../../src/ops/elementwise.js';
 import { meanShift } from '../../src/ops/mean-shift.js';
 import { pixelShuffle } from '../../src/ops/pixel-shuffle.js';
 import { packConv2d } from '../../src/ops/conv2d-core.js';
@@ -76,5 +76,34 @@ describe('pointwise ops on a row range', () => {
       same,
       h,
     );
+  });
+});
+
+describe('addFromBand', () => {
+  it('is addReference on the band rows it names, and touches nothing else', () => {
+    const [c, h, w] = [3, 10, 7];
+    const residual = randomTensor(c, h, w, random, 5);
+    const band = randomTensor(c, 6, w, random, 5);
+    const out = new Tensor(c, h, w, new Float32Array(c * h * w).fill(SENTINEL));
+    addFromBand(band, 1, residual, out, 4, 8, 2, 6); // band rows 1..4 -> rows 4..7, columns 2..5
+    const shifted = new Tensor(c, h, w, new Float32Array(c * h * w));
+    for (let ch = 0; ch < c; ch++) for (let y = 4; y < 8; y++) for (let x = 0; x < w; x++) shifted.data[(ch * h + y) * w + x] = band.data[(ch * 6 + y - 3) * w + x];
+    const expected = new Tensor(c, h, w, new Float32Array(c * h * w));
+    addReference(shifted, residual, expected);
+    for (let ch = 0; ch < c; ch++) {
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const i = (ch * h + y) * w + x;
+          expect(out.data[i]).toBe(y >= 4 && y < 8 && x >= 2 && x < 6 ? expected.data[i] : SENTINEL);
+        }
+      }
+    }
+  });
+
+  it('rejects a band that does not hold the rows', () => {
+    const t = new Tensor(2, 8, 4, new Float32Array(64));
+    const band = new Tensor(2, 3, 4, new Float32Array(24));
+    expect(() => addFromBand(band, 1, t, t, 0, 3, 0, 4)).toThrow(/addFromBand: .* does not hold rows 0\.\.2/);
+    expect(() => addFromBand(new Tensor(1, 8, 4, new Float32Array(32)), 0, t, t, 0, 3, 0, 4)).toThrow(/does not hold rows/);
   });
 });

@@ -9,7 +9,7 @@ import { buildInt8Model } from '../../src/quant/int8-model.js';
 import { conv2dI8 } from '../../src/quant/conv2d-i8.js';
 import { addI8, addI8FromBand, addI8Reference } from '../../src/quant/add-i8.js';
 import { blockBandsI8, blockSecondHalfI8 } from '../../src/quant/block-bands-i8.js';
-import { ConvWindow, wholeRegion } from '../../src/tensor/region.js';
+import { ConvWindow, wholeWindow } from '../../src/tensor/region.js';
 import { threadMemory } from '../../src/tensor/gang.js';
 import { fixtureStateDict } from '../helpers/fixture-weights.js';
 import { rng, syntheticImage } from '../helpers/random.js';
@@ -46,7 +46,7 @@ describe('blockSecondHalfI8 equals conv_3_2, conv_5_2, confusion and addI8 run w
   ];
   for (const { h, w, window, rows } of cases) {
     it(`${h}x${w}${window ? ', a tile window' : ''}${rows ? `, rows ${rows[0]}..${rows[1]}` : ''}`, () => {
-      const whole = window ?? { input: wholeRegion(h, w), output: wholeRegion(h, w) };
+      const whole = window ?? wholeWindow(h, w);
       const cat1 = randomI8(2 * n, h, w, 0); // ReLU outputs: 0..127
       const blockInput = randomI8(n, h, w, -127);
       const y0 = rows ? rows[0] : whole.output.y0;
