@@ -2,6 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Region, wholeRegion } from '../tensor/region.js';
 import { scratchF32 } from '../tensor/scratch.js';
 import { Gang, bandRows } from '../tensor/gang.js';
+import { forEachRowRun } from '../ops/elementwise.js';
 import { DIHEDRAL_COUNT, dihedral, dihedralRegion, dihedralRow, dihedralRowsInto, inverseDihedral, undoDihedral } from '../ops/dihedral.js';
 import { BlobFormatError } from '../msrn/container.js';
 import { forwardF32 } from '../msrn/forward-f32.js';
@@ -97,11 +98,9 @@ export function forwardModel(
   const output = forwardF32(loaded.model, scaled, undefined, core, into, gang);
   const rows = bandRows(wholeRegion(output.height, output.width), gang, 1);
   if (rows) {
-    for (let c = 0; c < output.channels; c++) {
-      for (let i = (c * output.height + rows.y0) * output.width; i < (c * output.height + rows.y1) * output.width; i++) {
-        output.data[i] = (output.data[i] * 255) / range;
-      }
-    }
+    forEachRowRun(output, rows, (start, end) => {
+      for (let i = start; i < end; i++) output.data[i] = (output.data[i] * 255) / range;
+    });
   }
   gang?.sync();
   return output;
