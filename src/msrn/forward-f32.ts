@@ -31,9 +31,10 @@ import { bandsSaveMemory, blockBandsF32, blockSecondHalfF32 } from './block-band
  * The tensor is only valid during the call: later layers and later calls reuse its memory
  * (the intermediates live in per-thread scratch slots, tensor/scratch.ts; the output is fresh).
  *
- * Without an observer, the last upsampler stage, tail.3 and add_mean run folded into one conv at
- * LR (fused-tail.ts: same result up to float rounding, a fraction of the work); with one, they
- * run as the official graph, since the observer wants their intermediates.
+ * Without an observer, two folds (same result up to float rounding, less work): the last
+ * upsampler stage, tail.3 and add_mean run as one conv at LR (fused-tail.ts), and the last
+ * block's confusion and residual add run inside tail.0 (folded-fusion.ts); with one, everything
+ * runs as the official graph, since the observer wants the intermediates.
  */
 export type ForwardObserver = (name: string, tensor: Tensor<Float32Array>) => void;
 
@@ -84,14 +85,22 @@ export function forwardF32(
   observe?.('input', shifted);
   sync();
 
-  // [block 0, ..., block B-1, head]: the order of the official torch.cat(MSRB_out + [res]).
+  // Observed: [block 0, ..., block B-1, head], the order of the official torch.cat(MSRB_out +
+  // [res]). Unobserved, the last block's confusion and residual add run folded into tail.0
+  // (folded-fusion.ts): the last block's output is never written, and the slots are [block 0,
+  // ..., block B-2, head, tail.0], so the folded tail.0 reads one channel range.
+  const foldFusion = !observe;
   const features = memory.f32('f32.features', n * (nBlocks + 1), height, width);
-  const headOut = features.channelSlice(nBlocks * n, n);
+  const headOut = features.channelSlice((foldFusion ? nBlocks - 1 : nBlocks) * n, n);
   shareWindow(windows?.head, height, width, gang, conv(shifted, model.head, headOut, false));
   observe?.('head', headOut);
   sync();
 
   const first = memory.f32('f32.cat1', 2 * n, height, width);
+  // tail.0's output: folded, in the features slot the last block's output would take; else in
+  // cat1's memory, which nothing reads after the last block (fresh memory is faulted in page by
+  // page, tensor/scratch.ts: 8.7 MB less of it for a 256-pixel tile)
+  const fused = foldFusion ? features.channelSlice(nBlocks * n, n) : first.channelSlice(0, n);
   // cat2 whole, or (unobserved, where that takes less memory) band by band in this thread's slots
   const banded = !observe && bandsSaveMemory(height, width, gang?.size ?? 1);
   const second = banded ? undefined : memory.f32('f32.cat2', 4 * n, height, width);
@@ -100,21 +109,33 @@ export function forwardF32(
   model.blocks.forEach((block, b) => {
     const name = `body.${b}`;
     const w = windows?.blocks[b];
-    shareWindow(
-      w?.first, height, width, gang,
+    // Folded, the last block's confusion output is added into tail.0's output (its residual add
+    // and tail.0 in one), whose other inputs' part runs here, beside the block's first convs: it
+    // reads the head and the earlier blocks, and the sync below completes it before the adds.
+    const foldedLast = foldFusion && b === nBlocks - 1;
+    const firstTasks = [
       conv(blockInput, block.conv3x3First, first.channelSlice(0, n), true),
       conv(blockInput, block.conv5x5First, first.channelSlice(n, n), true),
-    );
+    ];
+    if (foldedLast) {
+      // on the first convs' output rows, which hold the fusion's window (a 1x1 reads no more)
+      const rest = conv(features.channelSlice(0, nBlocks * n), model.foldedFusion.rest, fused, false);
+      firstTasks.push((part) => rest(part && { input: part.output, output: part.output }));
+    }
+    shareWindow(w?.first, height, width, gang, ...firstTasks);
     observe?.(`${name}.conv_3_1`, first.channelSlice(0, n));
     observe?.(`${name}.conv_5_1`, first.channelSlice(n, n));
     observe?.(`${name}.cat1`, first);
     sync();
-    const blockOut = features.channelSlice(b * n, n);
+    const blockOut = foldedLast ? fused : features.channelSlice(b * n, n);
+    const residual = foldedLast ? fused : blockInput;
+    const confusionConv = foldedLast ? model.foldedFusion.confusion : block.confusion;
     if (bands) {
       // conv_3_2, conv_5_2, the confusion and the residual add, band by band (block-bands.ts)
       const secondWindow = w?.second ?? wholeWindow(height, width);
+      const bandBlock = foldedLast ? { ...block, confusion: confusionConv } : block;
       shareWindow(secondWindow, height, width, gang, (part) =>
-        blockSecondHalfF32(block, first, blockInput, blockOut, secondWindow, (part ?? secondWindow).output, bands),
+        blockSecondHalfF32(bandBlock, first, residual, blockOut, secondWindow, (part ?? secondWindow).output, bands),
       );
     } else {
       const cat2 = second!; // whole when not banded
@@ -127,16 +148,18 @@ export function forwardF32(
       observe?.(`${name}.conv_5_2`, cat2.channelSlice(2 * n, 2 * n));
       observe?.(`${name}.cat2`, cat2);
       sync();
-      const confusion = conv(cat2, block.confusion, blockOut, false);
       if (observe) {
-        confusion(undefined);
+        conv2dF32(cat2, block.confusion, blockOut, false);
         observe(`${name}.confusion`, blockOut);
         add(blockOut, blockInput, blockOut);
       } else {
-        // the residual add right after the confusion, on the rows it just computed (all of them alone)
+        // the residual add right after the confusion, on the rows it just computed (all of them
+        // alone); folded, the confusion goes to cat1's memory first (read by nothing now), since
+        // its output already holds the rest of tail.0
+        const confusionOut = foldedLast ? first.channelSlice(0, n) : blockOut;
         shareWindow(w && { input: w.output, output: w.output }, height, width, gang, (part) => {
-          confusion(part);
-          add(blockOut, blockInput, blockOut, gang && part?.output);
+          conv2dF32(cat2, confusionConv, confusionOut, false, part);
+          add(confusionOut, residual, blockOut, gang && part?.output);
         });
       }
     }
@@ -146,12 +169,12 @@ export function forwardF32(
   });
   observe?.('features', features);
 
-  // tail.0 and tail.1 live in cat1's memory, which nothing reads after the last block: fresh
-  // memory is faulted in page by page (tensor/scratch.ts), 8.7 MB less of it for a 256-pixel tile.
-  const fused = first.channelSlice(0, n);
-  shareWindow(windows && { input: windows.fusion, output: windows.fusion }, height, width, gang, conv(features, model.fusion, fused, false));
-  observe?.('tail.0', fused);
-  sync();
+  if (!foldFusion) {
+    shareWindow(windows && { input: windows.fusion, output: windows.fusion }, height, width, gang, conv(features, model.fusion, fused, false));
+    observe?.('tail.0', fused);
+    sync();
+  }
+  // tail.1 in cat1's memory, which nothing reads after the last block
   let current = first.channelSlice(n, n);
   shareWindow(windows?.tail1, height, width, gang, conv(fused, model.tailConv, current, false));
   observe?.('tail.1', current);

@@ -2,6 +2,7 @@ import { PackedConv2dF32, packConv2dF32 } from '../ops/conv2d-f32.js';
 import { MsrnConfig, upsamplerStages } from './config.js';
 import { WeightBlob, readWeightBlob } from './weights-blob.js';
 import { FusedTailF32, fuseTailF32 } from './fused-tail.js';
+import { FoldedFusionF32, foldFusionF32 } from './folded-fusion.js';
 
 /** MSRN's fp32 weights, repacked once for the fast kernels (see conv2d-f32.ts). */
 export interface MsrnBlockF32 {
@@ -31,6 +32,8 @@ export interface MsrnModelF32 {
   readonly addMean: MeanShiftWeights;
   /** the last upsampler stage, tail.3 and add_mean folded into one LR conv (fused-tail.ts) */
   readonly fusedTail: FusedTailF32;
+  /** the last block's confusion and residual add folded into tail.0 (folded-fusion.ts) */
+  readonly foldedFusion: FoldedFusionF32;
 }
 
 export function loadModelF32(bytes: Uint8Array): MsrnModelF32 {
@@ -63,6 +66,8 @@ export function buildModelF32(blob: WeightBlob): MsrnModelF32 {
     n,
     c,
   );
+  const lastBlock = `body.${config.nBlocks - 1}.confusion`;
+  const foldedFusion = foldFusionF32(tensor(`${lastBlock}.weight`), tensor(`${lastBlock}.bias`), tensor('tail.0.weight'), tensor('tail.0.bias'), n, config.nBlocks);
   return {
     config,
     checksum: blob.checksum,
@@ -85,5 +90,6 @@ export function buildModelF32(blob: WeightBlob): MsrnModelF32 {
     outputConv: conv('tail.3', c, n, 3),
     addMean: { weight: tensor('add_mean.weight'), bias: tensor('add_mean.bias') },
     fusedTail,
+    foldedFusion,
   };
 }
