@@ -232,7 +232,7 @@ def emit_input_transform(a, bt):
               *emit_rows(bt, ins, ['dst[o]' if j == 0 else f'dst[o + {j} * dstStride]' for j in range(a)], '    ', 'r')]
     return emit_two_pass(
         f'V = B^T d B for the {a}x{a} patch at src[base + row * rowStride + col]; V[i * {a} + j] goes to dst[dstBase + (i * {a} + j) * dstStride].',
-        f'inputTransform{a}(src: Float64Array, base: number, rowStride: number, dst: Float64Array, dstBase: number, dstStride: number)',
+        f'inputTransform{a}(src: Float64Array, base: number, rowStride: number, dst: number[], dstBase: number, dstStride: number)',
         f'scratch{a}', a, first, a, second)
 
 
@@ -256,7 +256,7 @@ def emit_output_transform(m, a, at):
     first, second = output_transform_passes(m, a, at, ['dst[o]' if j == 0 else f'dst[o + {j}]' for j in range(m)])
     return emit_two_pass(
         f'Y = A^T M A + bias, M[i * {a} + j] at src[base + (i * {a} + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x].',
-        f'outputTransform{m}x{a}(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number)',
+        f'outputTransform{m}x{a}(src: number[], base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number)',
         f'scratchOut{a}', a, first, m, second)
 
 
@@ -268,7 +268,7 @@ def emit_output_transform_f32(m, a, at):
         [f'    dst[{"o" if j == 0 else f"o + {j}"}] = lo * y{j} + hi * Math.abs(y{j});' for j in range(m)])
     return emit_two_pass(
         f'outputTransform{m}x{a} into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias.',
-        f'outputTransform{m}x{a}ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number)',
+        f'outputTransform{m}x{a}ToF32(src: number[], base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number)',
         f'scratchOut{a}', a, first, m, second)
 
 
@@ -289,6 +289,8 @@ def main():
         '// Winograd F(m x m, r x r): Y = A^T [(G g G^T) (*) (B^T d B)] A. Points 0, +-1, +-2 (a = 6),',
         '// also +-1/2 (a = 8), +-3 (a = 10), +-3/2 (a = 12), plus infinity. B^T rows are scaled to',
         '// integers; G carries the fractions. See src/ops/conv2d-winograd.ts for how they are used.',
+        '// V (the input transforms\' output) and M (the output transforms\' input) live in the conv\'s',
+        '// arena, a packed array of doubles (src/ops/packed-doubles.ts), hence number[].',
         '',
     ]
     alphas = sorted({m + r - 1 for m, r in VARIANTS})

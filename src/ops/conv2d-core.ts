@@ -2,6 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { ConvWindow, Region, wholeRegion } from '../tensor/region.js';
 import { checkConvShapes } from './conv2d-reference.js';
 import { padToFloat64 } from './pad.js';
+import { PackedDoubles, copyDoubles, packedDoubles } from './packed-doubles.js';
 
 /**
  * The shared engine of the fast conv2d kernels (fp32 in conv2d-f32.ts, int8 in
@@ -167,7 +168,8 @@ export function conv2dRows(input: Tensor<Float32Array | Int8Array | Uint8Array>,
  * a small panel that stays in L1, laid out [3-pixel group][ci][3] so that the reduction over ci
  * reads one contiguous run (measured: 3.7-4.3 GFLOP/s with a [ci][64] panel, 2.6 through the
  * padded copy), and reduced in conv1x1F32's 4-channel x 3-pixel register block. The weights, the
- * bias, the panel and the accumulator rows share one array, as in conv1x1F32.
+ * bias and the panel share one array (panelArena), as in conv1x1F32; the accumulator rows, which
+ * the epilogues take as a Float64Array, are a second one, written once per 12 sums.
  */
 function conv1x1Rows(
   input: Tensor<Float32Array | Int8Array | Uint8Array>,
@@ -183,40 +185,45 @@ function conv1x1Rows(
   // whole 3-pixel groups from `left`: their phantom pixels (at most 2) land past `right`, inside the row
   const stride = Math.ceil((width + 2) / 3) * 3;
   const blockStride = CONV_BLOCK_CHANNELS * stride;
-  const { arena, biasOff, panelOff, extraOff: accOff } = panelArena(conv, cin, blocks * blockStride);
+  const { arena, biasOff, panelOff } = panelArena(conv, cin);
+  if (accRowsScratch.length < blocks * blockStride) accRowsScratch = new Float64Array(blocks * blockStride);
+  const acc = accRowsScratch;
 
   for (let y = y0; y < y1; y++) {
     for (let x0 = left; x0 < right; x0 += PANEL_PIXELS) {
       const n = Math.min(PANEL_PIXELS, right - x0);
       fillPanel(src, y * width + x0, plane, cin, n, arena, panelOff);
-      panelProducts(arena, biasOff, panelOff, blocks, cin, n, accOff + x0, stride);
+      panelProducts(arena, biasOff, panelOff, blocks, cin, n, acc, x0, stride);
     }
     for (let block = 0; block < blocks; block++) {
       const co0 = block * CONV_BLOCK_CHANNELS;
-      epilogue(arena.subarray(accOff + block * blockStride), stride, co0, Math.min(CONV_BLOCK_CHANNELS, conv.outChannels - co0), y, left, right);
+      epilogue(acc.subarray(block * blockStride), stride, co0, Math.min(CONV_BLOCK_CHANNELS, conv.outChannels - co0), y, left, right);
     }
   }
 }
 
 /** Pixels per panel of the 1x1 convs: a multiple of 3 (their register block), 63 x 64 channels of doubles in L1. */
 const PANEL_PIXELS = 63;
-let panelArenaScratch: Float64Array = new Float64Array(0);
+let panelArenaScratch: PackedDoubles = packedDoubles(1);
+/** conv1x1Rows's accumulator rows, which its epilogues take as a Float64Array */
+let accRowsScratch: Float64Array = new Float64Array(0);
 
 /**
- * The 1x1 convs' working array: the packed weights at 0, the bias at biasOff, a panel of
- * cin x PANEL_PIXELS doubles at panelOff and `extra` more at extraOff. One array, as
- * winogradTileRows's arena and for the same reason: the product loop then checks one array's
- * map and reloads one array's fields per iteration, not three (fp32 64->16 and 48->16 0.98x the
- * time). Reused from call to call (one conv at a time per thread).
+ * The 1x1 convs' working array: the packed weights at 0, the bias at biasOff and a panel of
+ * cin x PANEL_PIXELS doubles at panelOff. One array, as winogradTileRows's arena and for the same
+ * reasons: the product loop then checks one array's map and reloads one array's fields per
+ * iteration, not three (fp32 64->16 and 48->16 0.98x the time), and a packed array of doubles
+ * costs fewer instructions per load than a Float64Array (packed-doubles.ts). Reused from call to
+ * call (one conv at a time per thread).
  */
-function panelArena(conv: PackedConv2d, cin: number, extra: number): { arena: Float64Array; biasOff: number; panelOff: number; extraOff: number } {
+function panelArena(conv: PackedConv2d, cin: number): { arena: PackedDoubles; biasOff: number; panelOff: number } {
   const biasOff = conv.weights.length;
   const panelOff = biasOff + conv.bias.length;
-  const extraOff = panelOff + cin * PANEL_PIXELS;
-  if (panelArenaScratch.length < extraOff + extra) panelArenaScratch = new Float64Array(extraOff + extra);
-  panelArenaScratch.set(conv.weights);
-  panelArenaScratch.set(conv.bias, biasOff);
-  return { arena: panelArenaScratch, biasOff, panelOff, extraOff };
+  const size = panelOff + cin * PANEL_PIXELS;
+  if (panelArenaScratch.length < size) panelArenaScratch = packedDoubles(size);
+  copyDoubles(conv.weights, panelArenaScratch);
+  copyDoubles(conv.bias, panelArenaScratch, biasOff);
+  return { arena: panelArenaScratch, biasOff, panelOff };
 }
 
 /**
@@ -240,7 +247,7 @@ export function conv1x1F32(
   const { y0, y1, x0: left, x1: right } = region;
   const plane = height * width;
   const blocks = Math.ceil(conv.outChannels / CONV_BLOCK_CHANNELS);
-  const { arena, biasOff, panelOff } = panelArena(conv, cin, 0);
+  const { arena, biasOff, panelOff } = panelArena(conv, cin);
   for (let y = y0; y < y1; y++) {
     for (let x0 = left; x0 < right; x0 += PANEL_PIXELS) {
       const n = Math.min(PANEL_PIXELS, right - x0);
@@ -254,7 +261,7 @@ export function conv1x1F32(
  * fillPanel for conv1x1F32: panel[group of 3 pixels][ci][3], the layout of its 4-channel x
  * 3-pixel register block (the 4 x 4 block of conv1x1Rows spills on x64's 16 double registers).
  */
-function fillPanelTriples(src: Float32Array, from: number, plane: number, cin: number, n: number, panel: Float64Array, panelOff: number): void {
+function fillPanelTriples(src: Float32Array, from: number, plane: number, cin: number, n: number, panel: PackedDoubles, panelOff: number): void {
   const groupStride = cin * 3;
   for (let ci = 0; ci < cin; ci++) {
     const f = ci * plane + from;
@@ -278,7 +285,7 @@ function fillPanelTriples(src: Float32Array, from: number, plane: number, cin: n
  * store directly; the last partial pixel group and channel block store only what exists.
  */
 function panelProductsF32(
-  arena: Float64Array,
+  arena: PackedDoubles,
   biasOff: number,
   panelOff: number,
   blocks: number,
@@ -358,7 +365,7 @@ function storePartialBlock(
  * both precisions run in one process (V8 keeps type feedback per function; one shared fill made
  * an fp32 + int8 64->16 1x1 pair 1.01-1.02x the time, two interleaved runs).
  */
-function fillPanel(src: Float32Array | Int8Array | Uint8Array, from: number, plane: number, cin: number, n: number, panel: Float64Array, panelOff: number): void {
+function fillPanel(src: Float32Array | Int8Array | Uint8Array, from: number, plane: number, cin: number, n: number, panel: PackedDoubles, panelOff: number): void {
   const groupStride = cin * 3;
   for (let ci = 0; ci < cin; ci++) {
     const f = ci * plane + from;
@@ -376,17 +383,18 @@ function fillPanel(src: Float32Array | Int8Array | Uint8Array, from: number, pla
 }
 
 /**
- * The products of conv1x1Rows: arena[accBase + block * 4 * stride + lane * stride + x] for the
+ * The products of conv1x1Rows: acc[block * 4 * stride + lane * stride + accBase + x] for the
  * panel's pixels x < n rounded up to whole 3-pixel groups: bias + the channel sums, in
  * panelProductsF32's 4 x 3 register block.
  */
 function panelProducts(
-  arena: Float64Array,
+  arena: PackedDoubles,
   biasOff: number,
   panelOff: number,
   blocks: number,
   cin: number,
   n: number,
+  acc: Float64Array,
   accBase: number,
   stride: number,
 ): void {
@@ -414,10 +422,10 @@ function panelProducts(
         a3 += w3 * i0; c3 += w3 * i1; d3 += w3 * i2;
       }
       const o = (out + x) | 0;
-      arena[o] = a0; arena[o + 1] = c0; arena[o + 2] = d0;
-      arena[o + stride] = a1; arena[o + stride + 1] = c1; arena[o + stride + 2] = d1;
-      arena[o + 2 * stride] = a2; arena[o + 2 * stride + 1] = c2; arena[o + 2 * stride + 2] = d2;
-      arena[o + 3 * stride] = a3; arena[o + 3 * stride + 1] = c3; arena[o + 3 * stride + 2] = d3;
+      acc[o] = a0; acc[o + 1] = c0; acc[o + 2] = d0;
+      acc[o + stride] = a1; acc[o + stride + 1] = c1; acc[o + stride + 2] = d1;
+      acc[o + 2 * stride] = a2; acc[o + 2 * stride + 1] = c2; acc[o + 2 * stride + 2] = d2;
+      acc[o + 3 * stride] = a3; acc[o + 3 * stride + 1] = c3; acc[o + 3 * stride + 2] = d3;
     }
   }
 }

@@ -2,6 +2,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { ConvWindow, wholeWindow } from '../tensor/region.js';
 import { CONV_BLOCK_CHANNELS, RowEpilogue } from './conv2d-core.js';
 import { checkConvShapes } from './conv2d-reference.js';
+import { PackedDoubles, copyDoubles, packedDoubles } from './packed-doubles.js';
 import {
   WINOGRAD_F2_5,
   WINOGRAD_F4_3,
@@ -203,8 +204,8 @@ const STRIDE_PAD = 8;
 const PRODUCT_TILES = 3;
 
 // Scratch reused across calls (one conv at a time per thread, as in pad.ts).
-// Float64 storage on purpose (measured 2026-12-02, fp32-only Float32 variants of V, U and M with
-// float64 arithmetic): no faster (frame 0.98-0.99x; the 4x4 block is bound by scalar multiply-adds,
+// Float64 storage on purpose, not Float32 (measured 2026-12-02, fp32-only Float32 variants of V, U
+// and M with float64 arithmetic): no faster (frame 0.98-0.99x; the 4x4 block is bound by scalar multiply-adds,
 // and Float32 loads add a convert), and the large F(8x8, 3x3) / F(6x6, 5x5) transform coefficients
 // amplify float32 rounding ~1e3-1e4x (U alone: 3.6e-2 off on the head layer).
 /**
@@ -214,25 +215,25 @@ const PRODUCT_TILES = 3;
  * and conv_5_2 band by band). Two: the banded block's pair.
  */
 const ARENA_CACHE = 2;
-const arenas: { weights: Float64Array; arena: Float64Array }[] = [];
+const arenas: { weights: Float64Array; arena: PackedDoubles }[] = [];
 
 /** An arena of at least `size` doubles whose U (at 0) holds `weights`. */
-function arenaFor(weights: Float64Array, size: number): Float64Array {
+function arenaFor(weights: Float64Array, size: number): PackedDoubles {
   const at = arenas.findIndex((entry) => entry.weights === weights);
   if (at < 0) {
     // the least recent entry's memory is reused, U copied in
-    const entry = arenas.length < ARENA_CACHE ? { weights, arena: new Float64Array(0) } : arenas.pop()!;
+    const entry = arenas.length < ARENA_CACHE ? { weights, arena: packedDoubles(size) } : arenas.pop()!;
     entry.weights = weights;
-    entry.arena = grow(entry.arena, size);
-    entry.arena.set(weights);
+    if (entry.arena.length < size) entry.arena = packedDoubles(size);
+    copyDoubles(weights, entry.arena);
     arenas.unshift(entry);
     return entry.arena;
   }
   const [entry] = arenas.splice(at, 1);
   arenas.unshift(entry);
   if (entry.arena.length < size) {
-    entry.arena = new Float64Array(size);
-    entry.arena.set(weights);
+    entry.arena = packedDoubles(size);
+    copyDoubles(weights, entry.arena);
   }
   return entry.arena;
 }
@@ -337,7 +338,7 @@ function storeEdgeTile(tile: Float64Array, m: number, out: Float32Array, base: n
 /** Tiles 0..n-1 of one output channel, each m x m wholly inside the output, straight into it. */
 function outputTransformsToF32(
   transform: WinogradVariant['outputTransformToF32'],
-  M: Float64Array,
+  M: PackedDoubles,
   mBase: number,
   mStride: number,
   bias: number,
@@ -369,7 +370,7 @@ export function winogradTileRows(
   input: Tensor<Float32Array | Int8Array | Uint8Array>,
   conv: PackedWinograd,
   chunk: number,
-  finishChunk: (y0: number, x0: number, n: number, M: Float64Array, mOff: number, mStride: number, lastChunk: boolean) => void,
+  finishChunk: (y0: number, x0: number, n: number, M: PackedDoubles, mOff: number, mStride: number, lastChunk: boolean) => void,
   window: ConvWindow = wholeWindow(input.height, input.width),
 ): void {
   if (!(Number.isInteger(chunk) && chunk >= PRODUCT_TILES && chunk % PRODUCT_TILES === 0)) {
@@ -399,10 +400,12 @@ export function winogradTileRows(
   const vStride = cin * chunk + STRIDE_PAD; // between consecutive xi in V
   const mStride = cout4 * chunk + STRIDE_PAD; // between consecutive xi in M
   // U (copied in unless one of the last two calls was the same conv: about 1 MB at most, under 1%
-  // of a whole conv's time), V and M live in one array, the `arena`: winogradProducts then checks one
-  // array's map and reloads one array's length and data pointer per inner iteration, where
-  // three arrays cost three (V8 cannot hoist them past the loop's interrupt check). Measured on the products alone, fastest of 40, six runs
-  // (16->16 and 32->32, chunk 12): 1.04-1.07x the GFLOP/s of separate U, V and M arrays.
+  // of a whole conv's time), V and M live in one array, the `arena`: winogradProducts then checks
+  // one array's map and reloads one array's fields per inner iteration, where three arrays cost
+  // three (V8 cannot hoist them past the loop's interrupt check). Measured on the products alone,
+  // fastest of 40, six runs (16->16 and 32->32, chunk 12): 1.04-1.07x the GFLOP/s of separate U,
+  // V and M arrays. The arena is a packed array of doubles rather than a Float64Array: fewer
+  // instructions per load (packed-doubles.ts), 0.93-0.98x the time of each conv of the frame.
   const vOff = conv.weights.length;
   const mOff = vOff + a2 * vStride;
   const arena = arenaFor(conv.weights, mOff + a2 * mStride);
@@ -445,7 +448,7 @@ function inputTransforms(
   base: number,
   m: number,
   rowStride: number,
-  V: Float64Array,
+  V: PackedDoubles,
   vBase: number,
   vStride: number,
   n: number,
@@ -456,7 +459,7 @@ function inputTransforms(
 /** The strip's m rows of one output channel, for tiles 0..n-1. */
 function outputTransforms(
   transform: WinogradVariant['outputTransform'],
-  M: Float64Array,
+  M: PackedDoubles,
   mBase: number,
   mStride: number,
   bias: number,
@@ -475,7 +478,7 @@ function outputTransforms(
  * (winogradTileRows's arena): U at 0, V at vOff, M at mOff.
  */
 function winogradProducts(
-  arena: Float64Array,
+  arena: PackedDoubles,
   vOff: number,
   mOff: number,
   a2: number,

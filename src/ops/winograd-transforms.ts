@@ -4,6 +4,8 @@
 // Winograd F(m x m, r x r): Y = A^T [(G g G^T) (*) (B^T d B)] A. Points 0, +-1, +-2 (a = 6),
 // also +-1/2 (a = 8), +-3 (a = 10), +-3/2 (a = 12), plus infinity. B^T rows are scaled to
 // integers; G carries the fractions. See src/ops/conv2d-winograd.ts for how they are used.
+// V (the input transforms' output) and M (the output transforms' input) live in the conv's
+// arena, a packed array of doubles (src/ops/packed-doubles.ts), hence number[].
 
 const scratch6 = new Float64Array(36);
 const scratchOut6 = new Float64Array(36);
@@ -37,7 +39,7 @@ export const WINOGRAD_F4_3: WinogradMatrices = {
 };
 
 /** V = B^T d B for the 6x6 patch at src[base + row * rowStride + col]; V[i * 6 + j] goes to dst[dstBase + (i * 6 + j) * dstStride]. */
-export function inputTransform6(src: Float64Array, base: number, rowStride: number, dst: Float64Array, dstBase: number, dstStride: number): void {
+export function inputTransform6(src: Float64Array, base: number, rowStride: number, dst: number[], dstBase: number, dstStride: number): void {
   const t = scratch6;
   for (let col = 0; col < 6; col++) {
     const p = base + col;
@@ -67,7 +69,7 @@ export function inputTransform6(src: Float64Array, base: number, rowStride: numb
 }
 
 /** Y = A^T M A + bias, M[i * 6 + j] at src[base + (i * 6 + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */
-export function outputTransform4x6(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform4x6(src: number[], base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut6;
   for (let col = 0; col < 6; col++) {
     const p = base + col * srcStride;
@@ -93,7 +95,7 @@ export function outputTransform4x6(src: Float64Array, base: number, srcStride: n
 }
 
 /** outputTransform4x6 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
-export function outputTransform4x6ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform4x6ToF32(src: number[], base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut6;
   for (let col = 0; col < 6; col++) {
     const p = base + col * srcStride;
@@ -133,7 +135,7 @@ export const WINOGRAD_F6_3: WinogradMatrices = {
 };
 
 /** V = B^T d B for the 8x8 patch at src[base + row * rowStride + col]; V[i * 8 + j] goes to dst[dstBase + (i * 8 + j) * dstStride]. */
-export function inputTransform8(src: Float64Array, base: number, rowStride: number, dst: Float64Array, dstBase: number, dstStride: number): void {
+export function inputTransform8(src: Float64Array, base: number, rowStride: number, dst: number[], dstBase: number, dstStride: number): void {
   const t = scratch8;
   for (let col = 0; col < 8; col++) {
     const p = base + col;
@@ -169,7 +171,7 @@ export function inputTransform8(src: Float64Array, base: number, rowStride: numb
 }
 
 /** Y = A^T M A + bias, M[i * 8 + j] at src[base + (i * 8 + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */
-export function outputTransform6x8(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform6x8(src: number[], base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut8;
   for (let col = 0; col < 8; col++) {
     const p = base + col * srcStride;
@@ -201,7 +203,7 @@ export function outputTransform6x8(src: Float64Array, base: number, srcStride: n
 }
 
 /** outputTransform6x8 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
-export function outputTransform6x8ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform6x8ToF32(src: number[], base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut8;
   for (let col = 0; col < 8; col++) {
     const p = base + col * srcStride;
@@ -249,7 +251,7 @@ export const WINOGRAD_F8_3: WinogradMatrices = {
 };
 
 /** V = B^T d B for the 10x10 patch at src[base + row * rowStride + col]; V[i * 10 + j] goes to dst[dstBase + (i * 10 + j) * dstStride]. */
-export function inputTransform10(src: Float64Array, base: number, rowStride: number, dst: Float64Array, dstBase: number, dstStride: number): void {
+export function inputTransform10(src: Float64Array, base: number, rowStride: number, dst: number[], dstBase: number, dstStride: number): void {
   const t = scratch10;
   for (let col = 0; col < 10; col++) {
     const p = base + col;
@@ -291,7 +293,7 @@ export function inputTransform10(src: Float64Array, base: number, rowStride: num
 }
 
 /** Y = A^T M A + bias, M[i * 10 + j] at src[base + (i * 10 + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */
-export function outputTransform8x10(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform8x10(src: number[], base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut10;
   for (let col = 0; col < 10; col++) {
     const p = base + col * srcStride;
@@ -329,7 +331,7 @@ export function outputTransform8x10(src: Float64Array, base: number, srcStride: 
 }
 
 /** outputTransform8x10 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
-export function outputTransform8x10ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform8x10ToF32(src: number[], base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut10;
   for (let col = 0; col < 10; col++) {
     const p = base + col * srcStride;
@@ -385,7 +387,7 @@ export const WINOGRAD_F10_3: WinogradMatrices = {
 };
 
 /** V = B^T d B for the 12x12 patch at src[base + row * rowStride + col]; V[i * 12 + j] goes to dst[dstBase + (i * 12 + j) * dstStride]. */
-export function inputTransform12(src: Float64Array, base: number, rowStride: number, dst: Float64Array, dstBase: number, dstStride: number): void {
+export function inputTransform12(src: Float64Array, base: number, rowStride: number, dst: number[], dstBase: number, dstStride: number): void {
   const t = scratch12;
   for (let col = 0; col < 12; col++) {
     const p = base + col;
@@ -433,7 +435,7 @@ export function inputTransform12(src: Float64Array, base: number, rowStride: num
 }
 
 /** Y = A^T M A + bias, M[i * 12 + j] at src[base + (i * 12 + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */
-export function outputTransform10x12(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform10x12(src: number[], base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut12;
   for (let col = 0; col < 12; col++) {
     const p = base + col * srcStride;
@@ -477,7 +479,7 @@ export function outputTransform10x12(src: Float64Array, base: number, srcStride:
 }
 
 /** outputTransform10x12 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
-export function outputTransform10x12ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform10x12ToF32(src: number[], base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut12;
   for (let col = 0; col < 12; col++) {
     const p = base + col * srcStride;
@@ -541,7 +543,7 @@ export const WINOGRAD_F2_5: WinogradMatrices = {
 };
 
 /** Y = A^T M A + bias, M[i * 6 + j] at src[base + (i * 6 + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */
-export function outputTransform2x6(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform2x6(src: number[], base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut6;
   for (let col = 0; col < 6; col++) {
     const p = base + col * srcStride;
@@ -563,7 +565,7 @@ export function outputTransform2x6(src: Float64Array, base: number, srcStride: n
 }
 
 /** outputTransform2x6 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
-export function outputTransform2x6ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform2x6ToF32(src: number[], base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut6;
   for (let col = 0; col < 6; col++) {
     const p = base + col * srcStride;
@@ -597,7 +599,7 @@ export const WINOGRAD_F4_5: WinogradMatrices = {
 };
 
 /** Y = A^T M A + bias, M[i * 8 + j] at src[base + (i * 8 + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */
-export function outputTransform4x8(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform4x8(src: number[], base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut8;
   for (let col = 0; col < 8; col++) {
     const p = base + col * srcStride;
@@ -625,7 +627,7 @@ export function outputTransform4x8(src: Float64Array, base: number, srcStride: n
 }
 
 /** outputTransform4x8 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
-export function outputTransform4x8ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform4x8ToF32(src: number[], base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut8;
   for (let col = 0; col < 8; col++) {
     const p = base + col * srcStride;
@@ -667,7 +669,7 @@ export const WINOGRAD_F6_5: WinogradMatrices = {
 };
 
 /** Y = A^T M A + bias, M[i * 10 + j] at src[base + (i * 10 + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */
-export function outputTransform6x10(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform6x10(src: number[], base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut10;
   for (let col = 0; col < 10; col++) {
     const p = base + col * srcStride;
@@ -701,7 +703,7 @@ export function outputTransform6x10(src: Float64Array, base: number, srcStride: 
 }
 
 /** outputTransform6x10 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
-export function outputTransform6x10ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform6x10ToF32(src: number[], base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut10;
   for (let col = 0; col < 10; col++) {
     const p = base + col * srcStride;
@@ -751,7 +753,7 @@ export const WINOGRAD_F8_5: WinogradMatrices = {
 };
 
 /** Y = A^T M A + bias, M[i * 12 + j] at src[base + (i * 12 + j) * srcStride]; Y[y][x] goes to dst[dstBase + y * dstRowStride + x]. */
-export function outputTransform8x12(src: Float64Array, base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform8x12(src: number[], base: number, srcStride: number, bias: number, dst: Float64Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut12;
   for (let col = 0; col < 12; col++) {
     const p = base + col * srcStride;
@@ -791,7 +793,7 @@ export function outputTransform8x12(src: Float64Array, base: number, srcStride: 
 }
 
 /** outputTransform8x12 into a Float32Array: dst[dstBase + y * dstRowStride + x] = lo * v + hi * |v|, v = Y[y][x] + bias. */
-export function outputTransform8x12ToF32(src: Float64Array, base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
+export function outputTransform8x12ToF32(src: number[], base: number, srcStride: number, bias: number, lo: number, hi: number, dst: Float32Array, dstBase: number, dstRowStride: number): void {
   const t = scratchOut12;
   for (let col = 0; col < 12; col++) {
     const p = base + col * srcStride;
