@@ -202,8 +202,14 @@ function conv1x1Rows(
   }
 }
 
-/** Pixels per panel of the 1x1 convs: a multiple of 3 (their register block), 63 x 64 channels of doubles in L1. */
-const PANEL_PIXELS = 63;
+/**
+ * Pixels per panel of the 1x1 convs, a multiple of 3 (their register block). 126: against 63
+ * (whose 64-channel panel, 32 KB, fit the L1 cache), the frame's 64->16, 48->16 and 32->16 1x1s
+ * took 0.94-0.97x the time (9 interleaved rounds; 189, 255 and 510 the same as 126, 21 and 30
+ * 1.10-1.22x): the panel's fixed costs (a fill loop per channel, the block loop's set-up) weigh
+ * more than the L2 reads of a panel twice as large.
+ */
+const PANEL_PIXELS = 126;
 let panelArenaScratch: PackedDoubles = packedDoubles(1);
 /** conv1x1Rows's accumulator rows, which its epilogues take as a Float64Array */
 let accRowsScratch: Float64Array = new Float64Array(0);
