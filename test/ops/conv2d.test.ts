@@ -52,9 +52,10 @@ describe('conv2dF32 (fast) equals the reference', () => {
     [16, 3, 3, 11, 10],
     [7, 13, 1, 3, 5],
     [5, 17, 5, 4, 4],
-    // 1x1 rows wider than its panels (64 pixels in groups of 4; fp32's 63 in groups of 3),
-    // ending in whole and partial groups of every size
+    // 1x1 rows wider than its panels (126 pixels in groups of 3: conv2d-core.ts), ending in
+    // whole and partial groups of every size, over two and three panels
     [16, 8, 1, 3, 136],
+    [11, 6, 1, 2, 260],
     [5, 4, 1, 2, 133],
     [6, 5, 1, 2, 128],
     [9, 7, 1, 1, 189],

@@ -28,6 +28,9 @@ describe('conv2dI8 (fast) equals the reference bit for bit', () => {
     [64, 16, 1, 4, 9],
     [16, 64, 3, 3, 8],
     [7, 13, 3, 6, 5],
+    // 1x1 rows over two and three of conv2d-core.ts's 126-pixel panels, ending in partial groups
+    [16, 8, 1, 3, 136],
+    [64, 16, 1, 2, 260],
   ];
   for (const [cin, cout, k, h, w] of cases) {
     for (const [lo, hi] of [[-127, 127], [0, 127]]) {
