@@ -165,7 +165,7 @@ export function conv2dRows(input: Tensor<Float32Array | Int8Array | Uint8Array>,
  * Why separate: through the padded copy, the Cin loads of one pass come from Cin different
  * channel planes, a whole plane apart (about 1 MB on a 270x480 frame): every load touches a new
  * page and the planes alias in the cache. Here the input is copied a row segment at a time into
- * a small panel that stays in L1, laid out [3-pixel group][ci][3] so that the reduction over ci
+ * a small panel (PANEL_PIXELS pixels), laid out [3-pixel group][ci][3] so that the reduction over ci
  * reads one contiguous run (measured: 3.7-4.3 GFLOP/s with a [ci][64] panel, 2.6 through the
  * padded copy), and reduced in conv1x1F32's 4-channel x 3-pixel register block. The weights, the
  * bias and the panel share one array (panelArena), as in conv1x1F32; the accumulator rows, which

@@ -405,7 +405,7 @@ export function winogradTileRows(
   // three (V8 cannot hoist them past the loop's interrupt check). Measured on the products alone,
   // fastest of 40, six runs (16->16 and 32->32, chunk 12): 1.04-1.07x the GFLOP/s of separate U,
   // V and M arrays. The arena is a packed array of doubles rather than a Float64Array: fewer
-  // instructions per load (packed-doubles.ts), 0.93-0.98x the time of each conv of the frame.
+  // instructions per load (packed-doubles.ts), 0.91-0.98x the time of each conv of the frame.
   const vOff = conv.weights.length;
   const mOff = vOff + a2 * vStride;
   const arena = arenaFor(conv.weights, mOff + a2 * mStride);
